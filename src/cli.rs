@@ -1,0 +1,101 @@
+//! The command line, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+/// Finds leaked Vipps MobilePay API keys (client_secret, subscription keys) in files and git
+/// history, and says how to regenerate each one.
+#[derive(Debug, Parser)]
+#[command(name = "vippsleaks", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (default `.`); `-` reads standard input.
+    Scan(ScanArgs),
+    /// List, explain and check rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// One line per rule: id, key kind, severity.
+    List,
+    /// What a rule detects, its examples and how to fix what it finds.
+    Explain {
+        /// The rule id.
+        id: String,
+    },
+    /// Check rule files: they parse, ids are unique, every example is found and no negative
+    /// example is.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Output options shared by every scanning command.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text, help_heading = "Output")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+    /// Print raw secret values (by default every output shows only a short prefix and length).
+    #[arg(long, help_heading = "Output")]
+    pub show_secrets: bool,
+    /// Colour in text output: auto is on for a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
+    pub color: ColorChoice,
+    /// No summary line and no per-file errors on standard error.
+    #[arg(long, short = 'q', help_heading = "Output")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads standard input.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Scan files that .gitignore and .ignore exclude.
+    #[arg(long, help_heading = "Walking")]
+    pub no_ignore: bool,
+    /// Follow symbolic links.
+    #[arg(long, short = 'L', help_heading = "Walking")]
+    pub follow: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", help_heading = "Walking")]
+    pub threads: Option<usize>,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", help_heading = "Walking")]
+    pub max_file_size: Option<u64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,262 @@
+//! Context: what a key's surroundings say about it.
+//!
+//! Evidence that a key is a Vipps MobilePay key comes from its own name, the section it sits in
+//! (a JSON/YAML parent, an INI section, the line that opens the block), marker text close by
+//! (`vipps`, hosts, `Merchant-Serial-Number`), the file's path, and text anywhere in the file.
+//! Another service named in the name or section, or another API's host closer than any Vipps
+//! marker, says it is not a Vipps key.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::words::{KeyName, split_words};
+use crate::decode::Text;
+use crate::rules::Context;
+
+/// How sure the surroundings make us that a key is Vipps MobilePay's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Evidence {
+    /// Another service is named closer than Vipps.
+    Foreign,
+    None,
+    /// Vipps is named somewhere in the file.
+    File,
+    /// Vipps is named in the path or within a few dozen lines.
+    Medium,
+    /// Vipps is named within three lines.
+    Near,
+    /// Vipps is in the key's own name or its section.
+    Strong,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Test,
+    Production,
+    Unknown,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Test => "test",
+            Environment::Production => "production",
+            Environment::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MarkerKind {
+    Vipps,
+    Foreign,
+    Test,
+    Production,
+}
+
+/// Compiled context matchers, shared by all files.
+pub struct Matchers {
+    markers: AhoCorasick,
+    kinds: Vec<MarkerKind>,
+    foreign_words: Vec<String>,
+    pub documentation_examples: Vec<String>,
+}
+
+impl Matchers {
+    pub fn new(ctx: &Context) -> Self {
+        let mut patterns = Vec::new();
+        let mut kinds = Vec::new();
+        for (list, kind) in [
+            (&ctx.test_markers, MarkerKind::Test),
+            (&ctx.production_markers, MarkerKind::Production),
+            (&ctx.vipps_markers, MarkerKind::Vipps),
+            (&ctx.foreign_markers, MarkerKind::Foreign),
+        ] {
+            for p in list {
+                patterns.push(p.to_ascii_lowercase());
+                kinds.push(kind);
+            }
+        }
+        let markers = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .unwrap_or_else(|e| unreachable!("marker patterns: {e}"));
+        Matchers {
+            markers,
+            kinds,
+            foreign_words: ctx.foreign_words.clone(),
+            documentation_examples: ctx.documentation_examples.clone(),
+        }
+    }
+
+    pub fn is_foreign_word(&self, word: &str) -> bool {
+        self.foreign_words.iter().any(|w| w == word)
+    }
+
+    /// Finds the markers in a file once.
+    pub fn scan(&self, path: &str, text: &Text) -> FileContext {
+        let mut vipps = Vec::new();
+        let mut foreign = Vec::new();
+        let mut hosts = Vec::new();
+        for m in self.markers.find_iter(&text.text) {
+            match self.kinds[m.pattern().as_usize()] {
+                MarkerKind::Vipps => vipps.push(m.start()),
+                MarkerKind::Foreign => foreign.push(m.start()),
+                MarkerKind::Test => {
+                    vipps.push(m.start());
+                    hosts.push((m.start(), Environment::Test));
+                }
+                MarkerKind::Production => {
+                    vipps.push(m.start());
+                    hosts.push((m.start(), Environment::Production));
+                }
+            }
+        }
+        let path_words = split_words(path);
+        let path_vipps = path_words.iter().any(|w| is_vipps_word(w));
+        FileContext {
+            vipps,
+            foreign,
+            hosts,
+            path_vipps,
+            path_words,
+        }
+    }
+}
+
+pub fn is_vipps_word(w: &str) -> bool {
+    w == "vipps" || w == "mobilepay"
+}
+
+/// Where the markers of one file are.
+pub struct FileContext {
+    vipps: Vec<usize>,
+    foreign: Vec<usize>,
+    hosts: Vec<(usize, Environment)>,
+    path_vipps: bool,
+    path_words: Vec<String>,
+}
+
+/// Nearest marker to `offset`: (line distance, byte distance).
+fn nearest(text: &Text, offsets: &[usize], offset: usize) -> Option<(usize, usize)> {
+    let i = offsets.partition_point(|&o| o < offset);
+    let line = text.line_of(offset);
+    [i.checked_sub(1), Some(i)]
+        .into_iter()
+        .flatten()
+        .filter_map(|j| offsets.get(j))
+        .map(|&o| (text.line_of(o).abs_diff(line), o.abs_diff(offset)))
+        .min()
+}
+
+impl FileContext {
+    pub fn mentions_vipps(&self) -> bool {
+        self.path_vipps || !self.vipps.is_empty()
+    }
+
+    /// The evidence that the key bound to `name` at byte `offset` is a Vipps key.
+    pub fn evidence(&self, m: &Matchers, text: &Text, name: &KeyName, offset: usize) -> Evidence {
+        if name.words.iter().any(|w| is_vipps_word(w)) {
+            return Evidence::Strong;
+        }
+        if name.words.iter().any(|w| m.is_foreign_word(w)) {
+            return Evidence::Foreign;
+        }
+        for section in sections(text, text.line_of(offset)) {
+            let words = split_words(section);
+            if words.iter().any(|w| is_vipps_word(w)) {
+                return Evidence::Strong;
+            }
+            if words.iter().any(|w| m.is_foreign_word(w)) {
+                return Evidence::Foreign;
+            }
+        }
+        let vipps = nearest(text, &self.vipps, offset);
+        let foreign = nearest(text, &self.foreign, offset);
+        if let Some(f) = foreign {
+            if f.0 <= 12 && vipps.is_none_or(|v| f < v) {
+                return Evidence::Foreign;
+            }
+        }
+        match vipps {
+            Some((lines, bytes)) if lines <= 3 && bytes <= 1500 => Evidence::Near,
+            Some((lines, bytes)) if lines <= 40 && bytes <= 8000 => Evidence::Medium,
+            _ if self.path_vipps => Evidence::Medium,
+            Some(_) => Evidence::File,
+            None => Evidence::None,
+        }
+    }
+
+    /// Test or production: the name says so, else the nearest Vipps host, else the path.
+    pub fn environment(&self, text: &Text, name: &KeyName, offset: usize) -> Environment {
+        if let Some(env) = env_from_words(&name.words) {
+            return env;
+        }
+        let host = self
+            .hosts
+            .iter()
+            .min_by_key(|(o, _)| (text.line_of(*o).abs_diff(text.line_of(offset)), o.abs_diff(offset)));
+        if let Some((_, env)) = host {
+            return *env;
+        }
+        env_from_words(&self.path_words).unwrap_or(Environment::Unknown)
+    }
+}
+
+fn env_from_words(words: &[String]) -> Option<Environment> {
+    words.iter().rev().find_map(|w| match w.as_str() {
+        "test" | "tests" | "sandbox" | "staging" | "stage" | "dev" | "development" | "mt" => Some(Environment::Test),
+        "prod" | "production" | "live" => Some(Environment::Production),
+        _ => None,
+    })
+}
+
+fn indent(s: &str) -> usize {
+    s.len() - s.trim_start_matches([' ', '\t']).len()
+}
+
+/// The lines that open the sections around `line`, nearest first: less-indented lines above it
+/// (JSON, YAML, XML, code blocks) and the `[section]` header of INI and TOML files.
+pub fn sections(text: &Text, line: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let current = text.line(line);
+    let mut level = indent(current);
+    let mut l = line;
+    let limit = line.saturating_sub(300);
+    while l > limit {
+        l -= 1;
+        let s = text.line(l);
+        let trimmed = s.trim();
+        if trimmed.is_empty() || s.len() > 400 {
+            continue;
+        }
+        if trimmed.starts_with('[') && trimmed.ends_with(']') && indent(s) == 0 && !trimmed.contains(',') {
+            out.push(trimmed);
+            break;
+        }
+        if level == 0 {
+            continue;
+        }
+        let ind = indent(s);
+        if ind < level && !trimmed.starts_with(['#', '/', '*', '<', '!']) || (ind < level && trimmed.starts_with('<') && !trimmed.starts_with("</")) {
+            out.push(trimmed);
+            level = ind;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::decode;
+
+    #[test]
+    fn sections_nearest_first() {
+        let t = decode(b"a:\n  vipps:\n    x: 1\n    secret: 2\n").unwrap();
+        assert_eq!(sections(&t, 3), ["vipps:", "a:"]);
+        let t = decode(b"[vipps]\nhost = x\nsecret = y\n").unwrap();
+        assert_eq!(sections(&t, 2), ["[vipps]"]);
+    }
+}

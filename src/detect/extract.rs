@@ -1,0 +1,686 @@
+//! Assignments: which value is bound to which key name, in any of the formats keys hide in.
+//!
+//! A cheap pass finds value-shaped tokens; only for those is the name looked up, walking left
+//! over quotes and separators (`=`, `:`, `=>`, `,`, `>`, `|`, whitespace) to the key. Escaped
+//! JSON strings are unescaped first, percent-encoded values decoded, YAML values split over
+//! lines joined, and SQL `INSERT` values named by their columns.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::shape::{self, Shape};
+use crate::decode::Text;
+
+/// How a value was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Plain,
+    /// Inside an escaped JSON string.
+    Escaped,
+    /// `%2B`-style percent-encoding.
+    PercentEncoded,
+    /// A YAML value split over several lines.
+    Joined,
+    /// A SQL `INSERT` value named by its column.
+    SqlColumn,
+    /// `Authorization: Basic base64(client_id:client_secret)`.
+    BasicAuth,
+}
+
+/// A value bound to a key name.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub name: String,
+    pub value: String,
+    /// Byte range of the value as it stands in the text.
+    pub start: usize,
+    pub end: usize,
+    /// 0-based line of `start`.
+    pub line: usize,
+    pub via: Via,
+    /// For Basic auth: the client_id decoded beside the secret.
+    pub basic_user: Option<String>,
+}
+
+/// Finds every assignment of a value that has the shape of a key.
+pub fn assignments(text: &Text) -> Vec<Assignment> {
+    let mut out = Vec::new();
+    let mut continued = Vec::new();
+    joined_values(text, &mut out, &mut continued);
+    sql_columns(text, &mut out);
+    for line in 0..text.line_count() {
+        if continued.binary_search(&line).is_ok() {
+            continue;
+        }
+        let raw = text.line(line);
+        if raw.len() < 4 {
+            continue;
+        }
+        let base = text.line_start(line);
+        if raw.contains('\\') {
+            let (norm, map) = unescape(raw);
+            tokens(text, line, base, &norm, Some(&map), &mut out);
+        } else {
+            tokens(text, line, base, raw, None, &mut out);
+        }
+    }
+    // stable: the SQL column name wins over a name guessed from the line
+    out.sort_by_key(|a| (a.start, a.end));
+    out.dedup_by(|b, a| a.start == b.start && a.end == b.end && a.value == b.value);
+    out
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-' | b'%' | b'=')
+}
+
+/// Scans one (possibly unescaped) line for value-shaped tokens and binds each to its name.
+fn tokens(
+    text: &Text,
+    line: usize,
+    base: usize,
+    s: &str,
+    map: Option<&[usize]>,
+    out: &mut Vec<Assignment>,
+) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !is_token_byte(b[i]) {
+            i += 1;
+            continue;
+        }
+        let run_start = i;
+        while i < b.len() && is_token_byte(b[i]) {
+            i += 1;
+        }
+        let run_end = i;
+        if run_end - run_start < 4 {
+            continue;
+        }
+        // '=' inside a run separates a name from its value; '=' at the end is padding.
+        let mut piece_start = run_start;
+        let mut k = run_start;
+        while k < run_end {
+            if b[k] == b'=' {
+                let mut pad_end = k;
+                while pad_end < run_end && b[pad_end] == b'=' {
+                    pad_end += 1;
+                }
+                if pad_end == run_end {
+                    break;
+                }
+                piece(text, line, base, s, map, piece_start, k, out);
+                piece_start = pad_end;
+                k = pad_end;
+            } else if b[k] == b'%' && s[k..].starts_with("%3D") && is_pad_tail(&s[k..run_end]) {
+                break;
+            } else {
+                k += 1;
+            }
+        }
+        piece(text, line, base, s, map, piece_start, run_end, out);
+    }
+}
+
+fn is_pad_tail(s: &str) -> bool {
+    s == "%3D" || s == "%3D%3D" || s == "%3d" || s == "%3d%3d"
+}
+
+#[allow(clippy::too_many_arguments)]
+fn piece(
+    text: &Text,
+    line: usize,
+    base: usize,
+    s: &str,
+    map: Option<&[usize]>,
+    start: usize,
+    end: usize,
+    out: &mut Vec<Assignment>,
+) {
+    let len = end - start;
+    if !(4..=200).contains(&len) {
+        return;
+    }
+    let token = &s[start..end];
+    let (value, via) = if token.contains('%') {
+        match percent_decode(token) {
+            Some(v) => (v, Via::PercentEncoded),
+            None => return,
+        }
+    } else {
+        (token.to_owned(), if map.is_some() { Via::Escaped } else { Via::Plain })
+    };
+    if shape::classify(&value).is_none() && shape::decode_inner(&value).is_none() {
+        return;
+    }
+    let b = s.as_bytes();
+    if !ends_value(&b[end..]) {
+        return;
+    }
+    let name = match bind(s, start) {
+        Some(n) if !is_filler(&n) => Some(n),
+        _ => name_from_lines_above(text, line, s, start),
+    };
+    let Some(name) = name else {
+        return;
+    };
+    let orig = |i: usize| base + map.map_or(i, |m| m[i.min(m.len() - 1)]);
+    let (ostart, oend) = (orig(start), orig(end - 1) + 1);
+    if name.eq_ignore_ascii_case("basic") {
+        if let Some((user, secret)) = basic_credentials(&value) {
+            out.push(Assignment {
+                name: "client_secret".into(),
+                value: secret,
+                start: ostart,
+                end: oend,
+                line,
+                via: Via::BasicAuth,
+                basic_user: Some(user),
+            });
+        }
+        return;
+    }
+    out.push(Assignment {
+        name,
+        value,
+        start: ostart,
+        end: oend,
+        line,
+        via,
+        basic_user: None,
+    });
+}
+
+/// What may follow a whole value: a closing quote or bracket, a separator, the line's end.
+/// A value that runs into `.`, `*`, `$` and the like is a fragment or a mask, not a key.
+fn ends_value(rest: &[u8]) -> bool {
+    match rest.first() {
+        None => true,
+        Some(b'\\') => !rest[1..].iter().all(u8::is_ascii_whitespace),
+        Some(&c) => matches!(
+            c,
+            b'"' | b'\''
+                | b'`'
+                | b' '
+                | b'\t'
+                | b'\r'
+                | b','
+                | b';'
+                | b')'
+                | b']'
+                | b'}'
+                | b'<'
+                | b'&'
+                | b'|'
+                | b'#'
+        ),
+    }
+}
+
+fn is_quote(b: u8) -> bool {
+    matches!(b, b'"' | b'\'' | b'`')
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b':' | b'$' | b'@' | b'/')
+}
+
+/// Names that stand between a key and its value (`value`, `default`, `string`, `or`, `s:28`):
+/// the real name is further left.
+fn is_filler(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let lower = lower.trim_start_matches(['$', '@', ':', '.', '-']);
+    matches!(
+        lower,
+        "value"
+            | "val"
+            | "default"
+            | "defaultvalue"
+            | "string"
+            | "str"
+            | "text"
+            | "const"
+            | "var"
+            | "let"
+            | "final"
+            | "static"
+            | "readonly"
+            | "or"
+            | "and"
+            | "new"
+            | "return"
+            | "set"
+            | "setx"
+            | "export"
+            | "env"
+            | "arg"
+    ) || lower.bytes().all(|b| b.is_ascii_digit())
+        || is_serialized_length(lower)
+}
+
+/// `s:28` in a PHP-serialized string.
+fn is_serialized_length(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2..].iter().all(u8::is_ascii_digit)
+}
+
+/// The key name bound to the value starting at `start`, found by walking left on the line.
+pub fn bind(s: &str, start: usize) -> Option<String> {
+    let b = s.as_bytes();
+    let (name, name_start) = bind_once(b, start, true)?;
+    let mut name = name;
+    let mut at = name_start;
+    for _ in 0..3 {
+        if !is_filler(&name) {
+            break;
+        }
+        match bind_once(b, at, false) {
+            Some((n, ns)) => {
+                name = n;
+                at = ns;
+            }
+            None => return Some(name),
+        }
+    }
+    Some(name)
+}
+
+/// One step left: from a value (or a name, when `from_value` is false) to the name before it.
+fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)> {
+    let mut i = start;
+    if i > 0 && is_quote(b[i - 1]) {
+        i -= 1;
+    }
+    let ws_end = i;
+    while i > 0 && matches!(b[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    let had_ws = i < ws_end;
+    let sep_end = i;
+    while i > 0 && sep_end - i < 3 && matches!(b[i - 1], b'=' | b':' | b',' | b'>' | b'|' | b'?' | b'-' | b'(' | b'[' | b'{' | b';') {
+        i -= 1;
+    }
+    let sep = &b[i..sep_end];
+    if from_value {
+        if sep.is_empty() && !had_ws {
+            return None;
+        }
+        let ok = sep.is_empty()
+            || matches!(
+                sep,
+                b"=" | b":" | b"," | b">" | b"|" | b"=>" | b":=" | b":-" | b"??" | b"||" | b"->" | b"=="
+            );
+        if !ok {
+            return None;
+        }
+    }
+    while i > 0 && matches!(b[i - 1], b' ' | b'\t') {
+        i -= 1;
+    }
+    let mut j = i;
+    while j > 0 && i - j < 2 && matches!(b[j - 1], b']' | b')') {
+        j -= 1;
+    }
+    if j == 0 {
+        return None;
+    }
+    if is_quote(b[j - 1]) {
+        let q = b[j - 1];
+        let close = j - 1;
+        let mut k = close;
+        while k > 0 && close - k < 120 {
+            if b[k - 1] == q {
+                let inner = &b[k..close];
+                if inner.iter().any(u8::is_ascii_alphabetic) && !inner.contains(&b'\n') {
+                    return Some((String::from_utf8_lossy(inner).into_owned(), k - 1));
+                }
+                return None;
+            }
+            k -= 1;
+        }
+        return None;
+    }
+    let end = j;
+    let mut k = j;
+    while k > 0 && end - k < 120 && is_name_byte(b[k - 1]) {
+        k -= 1;
+    }
+    if k == end {
+        return None;
+    }
+    let name = String::from_utf8_lossy(&b[k..end]);
+    let name = name.trim_start_matches(['-', ':', '/', '.']);
+    if !name.bytes().any(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    Some((name.to_owned(), k))
+}
+
+static SIBLING_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)["']?\b(?:key|name|header|variable|field)["']?\s*[:=]\s*["']([^"'\n]{1,100})["']"#)
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Postman and HAR keep the name in a sibling field: `"key": "client_secret"` a line or two
+/// above `"value": "..."`.
+fn name_from_lines_above(text: &Text, line: usize, s: &str, start: usize) -> Option<String> {
+    let before = s[..start].trim_end_matches(['"', '\'', ' ', '\t', ':', '=']);
+    let before = before.trim_end_matches(['"', '\'']);
+    let word: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if !word.eq_ignore_ascii_case("value") {
+        return None;
+    }
+    (1..=3).filter_map(|d| line.checked_sub(d)).find_map(|l| {
+        SIBLING_KEY
+            .captures_iter(text.line(l))
+            .last()
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_owned())
+    })
+}
+
+/// `base64(client_id:client_secret)` from a Basic authorization header.
+fn basic_credentials(value: &str) -> Option<(String, String)> {
+    let bytes = shape::decode_base64(value)?;
+    let decoded = String::from_utf8(bytes).ok()?;
+    let (user, secret) = decoded.split_once(':')?;
+    (shape::is_guid(user) && shape::classify(secret) == Some(Shape::Base64Secret))
+        .then(|| (user.to_owned(), secret.to_owned()))
+}
+
+fn percent_decode(token: &str) -> Option<String> {
+    let b = token.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = token.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Undoes backslash escapes in a line, keeping a map from each output byte to its input byte.
+fn unescape(s: &str) -> (String, Vec<usize>) {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut map = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            let (c, skip) = match b[i + 1] {
+                b'n' | b'r' | b't' => (b' ', 2),
+                b'"' | b'\'' | b'/' | b'\\' => (b[i + 1], 2),
+                b'u' => match s.get(i + 2..i + 6).and_then(|h| u8::try_from(u32::from_str_radix(h, 16).ok()?).ok()) {
+                    Some(c) if c.is_ascii() && c != 0 => (c, 6),
+                    _ => (b'\\', 1),
+                },
+                _ => (b'\\', 1),
+            };
+            out.push(c);
+            map.push(i);
+            i += skip;
+        } else {
+            out.push(b[i]);
+            map.push(i);
+            i += 1;
+        }
+    }
+    map.push(b.len());
+    (String::from_utf8_lossy(&out).into_owned(), map)
+}
+
+static BLOCK_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^(\s*)(?:-\s+)?["']?([A-Za-z_$][\w.\-:$]*)["']?\s*[:=]\s*(?:([|>][-+0-9]*)|"([^"]*)\\|)\s*$"#)
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// YAML values over several lines: block scalars (`key: |-`), plain values on the lines below an
+/// empty `key:`, and double-quoted values continued with `\`. Marks the continuation lines.
+fn joined_values(text: &Text, out: &mut Vec<Assignment>, continued: &mut Vec<usize>) {
+    let n = text.line_count();
+    let mut line = 0;
+    while line < n {
+        let header = text.line(line);
+        if header.len() > 300 || !(header.ends_with(['|', '>', '-', '+', ':', '\\']) || header.trim_end().ends_with(['|', '>', '-', '+', ':', '\\'])) {
+            line += 1;
+            continue;
+        }
+        let Some(c) = BLOCK_HEADER.captures(header) else {
+            line += 1;
+            continue;
+        };
+        let indent = c.get(1).map_or(0, |m| m.as_str().len());
+        let name = c.get(2).map_or("", |m| m.as_str()).to_owned();
+        if let Some(first) = c.get(4) {
+            // "abc\  +  def"
+            let mut value = first.as_str().to_owned();
+            let start = text.line_start(line) + first.start();
+            let mut l = line + 1;
+            while l < n && l <= line + 8 {
+                let part = text.line(l).trim();
+                continued.push(l);
+                if let Some(body) = part.strip_suffix('\\') {
+                    value.push_str(body);
+                    l += 1;
+                } else {
+                    value.push_str(part.trim_end_matches('"'));
+                    break;
+                }
+            }
+            continued.push(line);
+            let end = text.line_start(line) + header.len();
+            out.push(joined(name, value, start, end, line));
+            line = l + 1;
+            continue;
+        }
+        let block = c.get(3).is_some();
+        let mut value = String::new();
+        let mut first_line = None;
+        let mut l = line + 1;
+        while l < n && l <= line + 8 {
+            let s = text.line(l);
+            let trimmed = s.trim();
+            let ind = s.len() - s.trim_start().len();
+            if trimmed.is_empty() {
+                l += 1;
+                continue;
+            }
+            if ind <= indent || (!block && (trimmed.contains(": ") || trimmed.starts_with('-') || trimmed.ends_with(':'))) {
+                break;
+            }
+            if first_line.is_none() {
+                first_line = Some(l);
+            }
+            value.push_str(trimmed);
+            l += 1;
+        }
+        if let Some(first) = first_line {
+            let s = text.line(first);
+            let start = text.line_start(first) + (s.len() - s.trim_start().len());
+            for cl in first..l {
+                continued.push(cl);
+            }
+            let end = text.line_start(first) + s.trim_end().len();
+            out.push(joined(name, value, start, end, first));
+            line = l;
+        } else {
+            line += 1;
+        }
+    }
+    continued.sort_unstable();
+}
+
+fn joined(name: String, value: String, start: usize, end: usize, line: usize) -> Assignment {
+    Assignment {
+        name,
+        end: end.max(start + 1),
+        value,
+        start,
+        line,
+        via: Via::Joined,
+        basic_user: None,
+    }
+}
+
+static INSERT_COLUMNS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)insert\s+into\s+[^(;]{1,200}?\(([^)]{1,2000})\)\s*values\s*")
+        .unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// SQL `INSERT INTO t (a, b) VALUES ('x', 'y')`: each value named by its column.
+fn sql_columns(text: &Text, out: &mut Vec<Assignment>) {
+    let t = &text.text;
+    if memchr::memmem::find(t.as_bytes(), b"INSERT").is_none()
+        && memchr::memmem::find(t.as_bytes(), b"insert").is_none()
+    {
+        return;
+    }
+    for c in INSERT_COLUMNS.captures_iter(t) {
+        let (Some(cols), Some(whole)) = (c.get(1), c.get(0)) else {
+            continue;
+        };
+        let columns: Vec<String> = cols
+            .as_str()
+            .split(',')
+            .map(|c| c.trim().trim_matches(['`', '"', '\'', '[', ']']).to_owned())
+            .collect();
+        let b = t.as_bytes();
+        let mut i = whole.end();
+        let mut depth = 0;
+        let mut index = 0;
+        while i < b.len() {
+            match b[i] {
+                b'(' => {
+                    depth += 1;
+                    if depth == 1 {
+                        index = 0;
+                    }
+                }
+                b')' => depth -= 1,
+                b',' if depth == 1 => index += 1,
+                b';' if depth == 0 => break,
+                b'\'' => {
+                    let start = i + 1;
+                    let mut k = start;
+                    while k < b.len() && !(b[k] == b'\'' && b.get(k + 1) != Some(&b'\'')) {
+                        k += if b[k] == b'\'' || b[k] == b'\\' { 2 } else { 1 };
+                    }
+                    let k = k.min(b.len());
+                    if depth == 1 {
+                        if let (Some(col), Some(value)) = (columns.get(index), t.get(start..k)) {
+                            if value.len() <= 200 && shape::classify(value).is_some() {
+                                out.push(Assignment {
+                                    name: col.clone(),
+                                    value: value.to_owned(),
+                                    start,
+                                    end: k,
+                                    line: text.line_of(start),
+                                    via: Via::SqlColumn,
+                                    basic_user: None,
+                                });
+                            }
+                        }
+                    }
+                    i = k;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(src: &str) -> Vec<(String, String)> {
+        let text = crate::decode::decode(src.as_bytes()).unwrap();
+        assignments(&text)
+            .into_iter()
+            .map(|a| (a.name, a.value))
+            .collect()
+    }
+
+    const SECRET: &str = "wOuUxbMcq3ZxKEDwv4Sa6Q==";
+
+    #[test]
+    fn binds_names_in_many_syntaxes() {
+        for (src, want) in [
+            (format!("VIPPS_CLIENT_SECRET={SECRET}"), "VIPPS_CLIENT_SECRET"),
+            (format!("  \"ClientSecret\": \"{SECRET}\","), "ClientSecret"),
+            (format!("<add key=\"Vipps:ClientSecret\" value=\"{SECRET}\" />"), "Vipps:ClientSecret"),
+            (format!("req.Headers.Add(\"client_secret\", \"{SECRET}\");"), "client_secret"),
+            (format!("  -H \"client_secret: {SECRET}\" \\"), "client_secret"),
+            (format!("'secret_test' => '{SECRET}',"), "secret_test"),
+            (format!("req[\"client_secret\"] = \"{SECRET}\""), "client_secret"),
+            (format!("const string ClientSecret = \"{SECRET}\";"), "ClientSecret"),
+            (format!("s:11:\"secret_test\";s:24:\"{SECRET}\";"), "secret_test"),
+            (format!("<ClientSecret>{SECRET}</ClientSecret>"), "ClientSecret"),
+            (format!("VIPPS_CLIENT_SECRET            {SECRET}"), "VIPPS_CLIENT_SECRET"),
+            (format!("env('VIPPS_CLIENT_SECRET', '{SECRET}'),"), "VIPPS_CLIENT_SECRET"),
+            (format!("\"body\": \"{{\\\"ClientSecret\\\": \\\"{SECRET}\\\"}}\""), "ClientSecret"),
+        ] {
+            let got = names(&src);
+            assert!(
+                got.iter().any(|(n, v)| n == want && v == SECRET),
+                "{src}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_fragments_and_references() {
+        for src in [
+            format!("secret=${{{SECRET}}}"),
+            format!("ClientSecret: \"abcd{SECRET}...\""),
+            format!("x.{SECRET}"),
+        ] {
+            let got = names(&src);
+            assert!(!got.iter().any(|(_, v)| v == SECRET), "{src}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn postman_sibling_key() {
+        let got = names(&format!("{{\n  \"key\": \"client_secret\",\n  \"value\": \"{SECRET}\"\n}}"));
+        assert!(got.contains(&("client_secret".into(), SECRET.into())), "{got:?}");
+    }
+
+    #[test]
+    fn yaml_values_over_lines() {
+        let got = names("a:\n  secret: |-\n    YabGmCehZ1gHUh66vG27uw\n    fC+uyALPnxFCnQYAVxAhk=\n");
+        assert!(got.contains(&("secret".into(), "YabGmCehZ1gHUh66vG27uwfC+uyALPnxFCnQYAVxAhk=".into())), "{got:?}");
+        let got = names("a:\n  secret: \"BJeKSH9+Vyi2ZWEoqcadaJ\\\n    +3Aw96hNABwMgu5Xff\"\n");
+        assert!(got.contains(&("secret".into(), "BJeKSH9+Vyi2ZWEoqcadaJ+3Aw96hNABwMgu5Xff".into())), "{got:?}");
+    }
+
+    #[test]
+    fn percent_encoded_form_body() {
+        let got = names("grant_type=client_credentials&client_secret=l71XCV%2B4jcnCA4Cvuog9dW%3D%3D");
+        assert!(got.contains(&("client_secret".into(), "l71XCV+4jcnCA4Cvuog9dW==".into())), "{got:?}");
+    }
+
+    #[test]
+    fn sql_insert_columns() {
+        let got = names(&format!(
+            "INSERT INTO p (name, client_secret) VALUES\n  ('vipps', '{SECRET}');"
+        ));
+        assert!(got.contains(&("client_secret".into(), SECRET.into())), "{got:?}");
+    }
+}

@@ -1,0 +1,260 @@
+//! Detection: from a decoded file to findings.
+//!
+//! Assignments (a value bound to a key name) are classified by the value's shape and the name's
+//! words, checked against fakes and the documentation's examples, weighed by the evidence around
+//! them, and matched to the first rule that fits. Client ids and Merchant Serial Numbers are
+//! not reported on their own: they are paired with the secret beside them.
+
+pub mod context;
+pub mod extract;
+pub mod shape;
+pub mod words;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+
+use crate::decode::Text;
+use crate::finding::{Finding, Related};
+use crate::rules::{Context, EvidenceNeed, KeyKind, Role, Rule};
+use context::{Environment, Evidence, Matchers};
+use extract::{Assignment, Via};
+use shape::Shape;
+use words::KeyName;
+
+/// How sure a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// Rules compiled for scanning.
+pub struct Detector {
+    pub rules: Vec<Rule>,
+    matchers: Matchers,
+    /// Words without which a file cannot hold a key: files without any are skipped unread.
+    prefilter: AhoCorasick,
+}
+
+/// Words whose absence rules out every rule (matched without case).
+const PREFILTER: &[&str] = &[
+    "secret", "subscription", "apim", "password", "passw", "pwd", "basic ", "vipps", "mobilepay", "ibm", "sub_key",
+    "subkey", "sub-key", "primary", "secondary", "key",
+];
+
+/// A value bound to a name, with what the rules need to know about it.
+struct Candidate<'a> {
+    assignment: &'a Assignment,
+    name: KeyName,
+    /// The key itself (decoded when the file held it Base64-encoded).
+    value: String,
+    shape: Shape,
+    base64_wrapped: bool,
+}
+
+impl Detector {
+    pub fn new(rules: Vec<Rule>, context: &Context) -> Self {
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(PREFILTER)
+            .unwrap_or_else(|e| unreachable!("prefilter: {e}"));
+        Detector {
+            rules,
+            matchers: Matchers::new(context),
+            prefilter,
+        }
+    }
+
+    pub fn builtin() -> Self {
+        Detector::new(crate::rules::builtin(), &crate::rules::builtin_context())
+    }
+
+    /// Whether a file could hold a key at all (cheap; most files cannot).
+    pub fn may_contain(&self, text: &str) -> bool {
+        self.prefilter.is_match(text)
+    }
+
+    /// The ids of the rules that match anything in `text` (pair rules included): for checking
+    /// a rule's examples.
+    pub fn matches_in(&self, text: &Text) -> Vec<String> {
+        let assignments = extract::assignments(text);
+        let ctx = self.matchers.scan("example", text);
+        let candidates: Vec<Candidate> = assignments.iter().filter_map(|a| self.candidate(a)).collect();
+        candidates
+            .iter()
+            .filter_map(|c| self.match_rule(c, &ctx, text, &candidates))
+            .map(|(r, _)| r.id.clone())
+            .collect()
+    }
+
+    /// Finds the keys in one file. `path` is the path shown in findings.
+    pub fn detect(&self, path: &str, text: &Text) -> Vec<Finding> {
+        if !self.may_contain(&text.text) {
+            return Vec::new();
+        }
+        let assignments = extract::assignments(text);
+        if assignments.is_empty() {
+            return Vec::new();
+        }
+        let ctx = self.matchers.scan(path, text);
+        let candidates: Vec<Candidate> = assignments.iter().filter_map(|a| self.candidate(a)).collect();
+
+        let mut pairs: Vec<(KeyKind, &Candidate)> = Vec::new();
+        let mut reports: Vec<(&Rule, &Candidate, Evidence)> = Vec::new();
+        for c in &candidates {
+            let Some((rule, evidence)) = self.match_rule(c, &ctx, text, &candidates) else {
+                continue;
+            };
+            match rule.role {
+                Role::Pair => pairs.push((rule.kind, c)),
+                Role::Report => reports.push((rule, c, evidence)),
+            }
+        }
+
+        let mut findings = Vec::new();
+        for (rule, c, evidence) in reports {
+            let a = c.assignment;
+            let related = related(text, a, &pairs);
+            let environment = ctx.environment(text, &c.name, a.start);
+            let confidence = match evidence {
+                Evidence::Strong | Evidence::Near => Confidence::High,
+                Evidence::Medium => Confidence::Medium,
+                _ if rule.evidence == EvidenceNeed::NotVipps => Confidence::Medium,
+                _ => Confidence::Low,
+            };
+            findings.push(Finding::new(
+                rule,
+                path,
+                text,
+                a.start,
+                a.end,
+                &c.value,
+                &c.name.raw,
+                encoding_note(a.via, c.base64_wrapped),
+                environment,
+                confidence,
+                related,
+            ));
+        }
+        findings
+    }
+
+    fn candidate<'a>(&self, a: &'a Assignment) -> Option<Candidate<'a>> {
+        let name = KeyName::new(&a.name);
+        if name.is_empty() {
+            return None;
+        }
+        let (value, shape, base64_wrapped) = match shape::classify(&a.value) {
+            Some(s) if s != Shape::Base64Secret => (a.value.clone(), s, false),
+            direct => match shape::decode_inner(&a.value) {
+                Some((inner, s)) => (inner, s, true),
+                None => (a.value.clone(), direct?, false),
+            },
+        };
+        if shape::is_fake(&value, shape) || self.is_documentation_example(&value) || self.is_documentation_example(&a.value) {
+            return None;
+        }
+        Some(Candidate {
+            assignment: a,
+            name,
+            value,
+            shape,
+            base64_wrapped,
+        })
+    }
+
+    fn is_documentation_example(&self, value: &str) -> bool {
+        self.matchers.documentation_examples.iter().any(|e| e == value)
+    }
+
+    /// The first rule the candidate satisfies, with the evidence it had.
+    fn match_rule<'r>(
+        &'r self,
+        c: &Candidate,
+        ctx: &context::FileContext,
+        text: &Text,
+        all: &[Candidate],
+    ) -> Option<(&'r Rule, Evidence)> {
+        let mut evidence = None;
+        for rule in &self.rules {
+            if rule.shape != c.shape || rule.forbid_words.iter().any(|w| c.name.has(w)) {
+                continue;
+            }
+            let strong_name = rule.names.iter().any(|n| c.name.has_all(n));
+            let weak_name = !strong_name && rule.weak_names.iter().any(|n| c.name.has_all(n));
+            if !strong_name && !weak_name {
+                continue;
+            }
+            let ev = *evidence.get_or_insert_with(|| {
+                let mut ev = ctx.evidence(&self.matchers, text, &c.name, c.assignment.start);
+                if (Evidence::None..Evidence::Medium).contains(&ev) && paired_client_id(c, all) {
+                    ev = Evidence::Medium;
+                }
+                ev
+            });
+            let ok = match rule.evidence {
+                EvidenceNeed::Any => ev != Evidence::Foreign || rule.role == Role::Pair,
+                EvidenceNeed::Vipps if weak_name => ev >= Evidence::Near,
+                EvidenceNeed::Vipps => ev >= Evidence::File,
+                EvidenceNeed::NotVipps => ev <= Evidence::None,
+            };
+            if ok {
+                return Some((rule, ev));
+            }
+        }
+        None
+    }
+}
+
+/// A GUID bound to a client-id name within five lines: a client_id/client_secret pair.
+fn paired_client_id(c: &Candidate, all: &[Candidate]) -> bool {
+    c.shape == Shape::Base64Secret
+        && c.name.has("client")
+        && all.iter().any(|o| {
+            o.shape == Shape::Guid
+                && o.name.has("client")
+                && o.name.has("id")
+                && o.assignment.line.abs_diff(c.assignment.line) <= 5
+        })
+}
+
+/// The client_id and MSN nearest the secret, within a few lines.
+fn related(text: &Text, a: &Assignment, pairs: &[(KeyKind, &Candidate)]) -> Vec<Related> {
+    let mut out = Vec::new();
+    if let Some(user) = &a.basic_user {
+        out.push(Related::new(KeyKind::ClientId, text, a.start, a.end, user));
+    }
+    for kind in [KeyKind::ClientId, KeyKind::MerchantSerialNumber] {
+        if a.basic_user.is_some() && kind == KeyKind::ClientId {
+            continue;
+        }
+        let nearest = pairs
+            .iter()
+            .filter(|(k, c)| *k == kind && c.assignment.line.abs_diff(a.line) <= 12)
+            .min_by_key(|(_, c)| (c.assignment.line.abs_diff(a.line), c.assignment.start.abs_diff(a.start)));
+        if let Some((_, c)) = nearest {
+            out.push(Related::new(kind, text, c.assignment.start, c.assignment.end, &c.value));
+        }
+    }
+    out
+}
+
+fn encoding_note(via: Via, base64_wrapped: bool) -> Option<&'static str> {
+    if base64_wrapped {
+        return Some("base64");
+    }
+    match via {
+        Via::Plain | Via::SqlColumn => None,
+        Via::Escaped => Some("escaped"),
+        Via::PercentEncoded => Some("percent-encoded"),
+        Via::Joined => Some("multi-line"),
+        Via::BasicAuth => Some("basic-auth"),
+    }
+}
+
+impl Environment {
+    pub fn is_known(self) -> bool {
+        self != Environment::Unknown
+    }
+}

@@ -1,0 +1,66 @@
+//! Reporters: the only code that writes findings out.
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::rules::Rule;
+use crate::scan::{ScanError, Summary};
+use crate::finding::Finding;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people: file:line, the key, a masked code frame and the steps to fix it.
+    Text,
+    /// One JSON document (see `JsonReport`).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...`), for annotations on a pull request.
+    Github,
+}
+
+/// Everything a reporter needs.
+pub struct Report<'a> {
+    pub findings: &'a [Finding],
+    pub errors: &'a [ScanError],
+    pub summary: &'a Summary,
+    pub rules: &'a [Rule],
+    /// The directory that SARIF URIs are relative to, when the scan had a single root.
+    pub root: Option<&'a std::path::Path>,
+    pub show_secrets: bool,
+    pub color: bool,
+    /// For history scans: the repository's location, for SARIF provenance.
+    pub repository: Option<&'a str>,
+}
+
+impl Report<'_> {
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn write(&self, format: Format, out: &mut dyn Write) -> Result<()> {
+        match format {
+            Format::Text => text::write(self, out),
+            Format::Json => json::write(self, out),
+            Format::Sarif => sarif::write(self, out),
+            Format::Github => github::write(self, out),
+        }
+    }
+}
+
+/// The steps to fix a finding, as plain lines.
+pub fn remediation_steps(rule: &Rule) -> Vec<String> {
+    rule.remediation
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.replace("\\", ""))
+        .collect()
+}
