@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{Cli, ColorChoice, Command, OutputArgs, RulesCommand, ScanArgs};
+use crate::cli::{Cli, ColorChoice, Command, OutputArgs, RulesCommand, ScanArgs, SuppressArgs};
 use crate::detect::Detector;
 use crate::report::{Format, Report};
 use crate::rules::{self, Rule};
@@ -28,6 +28,8 @@ impl From<Exit> for std::process::ExitCode {
 pub fn run(cli: Cli) -> Exit {
     let result = match cli.command {
         Command::Scan(args) => scan_command(&args),
+        Command::Git(args) => crate::git::run_git(&args),
+        Command::Staged(args) => crate::git::run_staged(&args),
         Command::Rules(cmd) => rules_command(&cmd),
     };
     match result {
@@ -53,35 +55,52 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
+/// What every scanning command sets up before it reads anything: the detector (built-in rules,
+/// less disabled ones, plus extra rule files) and the limits, from the configuration.
+pub struct Prepared {
+    pub detector: Detector,
+    pub limits: Limits,
+}
+
+/// Loads the configuration found at `root` (or given with `--config`) and builds the detector.
+pub fn prepare(_root: &Path, _suppress: &SuppressArgs) -> Result<Prepared> {
+    Ok(Prepared {
+        detector: Detector::builtin(),
+        limits: Limits::default(),
+    })
+}
+
 fn scan_command(args: &ScanArgs) -> Result<Exit> {
-    let detector = Detector::builtin();
-    let mut limits = Limits::default();
+    let root = match args.paths.as_slice() {
+        [one] if one.is_dir() => Some(one.as_path()),
+        _ => None,
+    };
+    let mut prepared = prepare(root.unwrap_or(Path::new(".")), &args.suppress)?;
     if let Some(max) = args.max_file_size {
-        limits.max_file_size = max;
+        prepared.limits.max_file_size = max;
     }
     let opts = ScanOptions {
         paths: args.paths.clone(),
         no_ignore: args.no_ignore,
         follow: args.follow,
         threads: args.threads.unwrap_or(0),
-        limits,
+        limits: prepared.limits.clone(),
     };
-    let outcome = scan::scan_paths(&detector, &opts)?;
-    let root = match args.paths.as_slice() {
-        [one] if one.is_dir() => Some(one.as_path()),
-        _ => None,
-    };
-    emit(&outcome, &detector.rules, root, None, &args.output)
+    let outcome = scan::scan_paths(&prepared.detector, &opts)?;
+    emit(outcome, &prepared, root, None, &args.output, &args.suppress)
 }
 
-/// Writes the report and the per-file errors, and picks the exit code.
+/// Applies suppression, writes the report and the per-file errors, and picks the exit code.
 pub fn emit(
-    outcome: &ScanOutcome,
-    rules: &[Rule],
+    mut outcome: ScanOutcome,
+    prepared: &Prepared,
     root: Option<&Path>,
     repository: Option<&str>,
     out: &OutputArgs,
+    suppress: &SuppressArgs,
 ) -> Result<Exit> {
+    crate::suppress::apply(&mut outcome, suppress)?;
+    let rules: &[Rule] = &prepared.detector.rules;
     let to_terminal = out.output.is_none() && std::io::stdout().is_terminal();
     let color = match out.color {
         ColorChoice::Always => true,
@@ -102,7 +121,7 @@ pub fn emit(
     if !out.quiet {
         print_errors(&outcome.errors);
     }
-    Ok(if !outcome.findings.is_empty() {
+    Ok(if outcome.findings.iter().any(|f| f.suppressed.is_none()) {
         Exit::Findings
     } else if outcome.summary.files_unreadable > 0 {
         Exit::Error

@@ -19,6 +19,10 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (default `.`); `-` reads standard input.
     Scan(ScanArgs),
+    /// Scan git history: every blob reachable from all refs, and commit messages.
+    Git(GitArgs),
+    /// Scan what is staged for the next commit (the index against HEAD).
+    Staged(StagedArgs),
     /// List, explain and check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -68,6 +72,54 @@ pub struct OutputArgs {
     pub quiet: bool,
 }
 
+/// Suppression and configuration options shared by every scanning command.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SuppressArgs {
+    /// Configuration file (default: `.vippsleaks.toml` at the scan root or the repository root).
+    #[arg(long, short = 'c', value_name = "FILE", help_heading = "Suppression")]
+    pub config: Option<PathBuf>,
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE", help_heading = "Suppression")]
+    pub baseline: Option<PathBuf>,
+    /// Write the current findings to FILE as a baseline (no secrets in it).
+    #[arg(long, value_name = "FILE", help_heading = "Suppression")]
+    pub write_baseline: Option<PathBuf>,
+    /// Show suppressed findings too (inline allow comments, ignore file, baseline, config).
+    #[arg(long, help_heading = "Suppression")]
+    pub no_suppress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// The repository (default `.`).
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    /// Only what this ref reaches.
+    #[arg(long, value_name = "REF", conflicts_with = "range")]
+    pub branch: Option<String>,
+    /// Only the commits in BASE..HEAD (what a pull request adds).
+    #[arg(long, value_name = "BASE..HEAD")]
+    pub range: Option<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub suppress: SuppressArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// The repository (default `.`).
+    #[arg(default_value = ".")]
+    pub repo: PathBuf,
+    #[command(flatten)]
+    pub suppress: SuppressArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files or directories to scan; `-` reads standard input.
@@ -85,6 +137,8 @@ pub struct ScanArgs {
     /// Skip files larger than this many bytes.
     #[arg(long, value_name = "BYTES", help_heading = "Walking")]
     pub max_file_size: Option<u64>,
+    #[command(flatten)]
+    pub suppress: SuppressArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

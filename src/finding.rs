@@ -42,6 +42,9 @@ pub struct Finding {
     pub related: Vec<Related>,
     /// Hash of the rule id and the secret: the same key anywhere has the same fingerprint.
     pub fingerprint: String,
+    /// Why the finding is silenced, when it is (shown only with `--no-suppress`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
     /// Git provenance, for history scans.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<CommitInfo>,
@@ -52,6 +55,23 @@ pub struct Finding {
     #[serde(skip)]
     pub context_lines: Vec<(usize, String)>,
 }
+
+/// How a finding was silenced on purpose.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Suppression {
+    /// A `vippsleaks:allow` (or `gitleaks:allow`, `pragma: allowlist secret`) comment on the line.
+    Inline,
+    /// A fingerprint in `.vippsleaksignore`.
+    IgnoreFile,
+    /// A fingerprint in the `--baseline` file.
+    Baseline,
+    /// An allowed fingerprint or excluded path in the configuration.
+    Config,
+}
+
+/// Comments that silence a finding on their line.
+const ALLOW_MARKERS: &[&str] = &["vippsleaks:allow", "gitleaks:allow", "pragma: allowlist secret"];
 
 /// Where a finding came from in git history.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -162,6 +182,10 @@ impl Finding {
             encoding: encoding.map(str::to_owned),
             related,
             fingerprint: fingerprint(&rule.id, secret),
+            suppressed: ALLOW_MARKERS
+                .iter()
+                .any(|m| text.line(line - 1).contains(m))
+                .then_some(Suppression::Inline),
             commit: None,
             raw: secret.to_owned(),
             context_lines,

@@ -10,6 +10,8 @@ pub mod cli;
 pub mod decode;
 pub mod detect;
 pub mod finding;
+pub mod git;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod suppress;

@@ -66,7 +66,11 @@ pub struct Summary {
     /// Binary files and files over the size limit.
     pub files_skipped: u64,
     pub files_unreadable: u64,
+    /// Findings reported (not suppressed).
     pub findings: u64,
+    /// Findings silenced on purpose, by mechanism (`inline`, `ignore-file`, `baseline`, `config`).
+    #[serde(default)]
+    pub suppressed: std::collections::BTreeMap<String, u64>,
 }
 
 /// Everything a scan produced.

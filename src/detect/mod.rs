@@ -51,6 +51,8 @@ struct Candidate<'a> {
     value: String,
     shape: Shape,
     base64_wrapped: bool,
+    /// Named by position: a secret right after a client_id GUID (`getToken(id, secret)`).
+    positional: bool,
 }
 
 impl Detector {
@@ -141,7 +143,8 @@ impl Detector {
     }
 
     fn candidate<'a>(&self, a: &'a Assignment) -> Option<Candidate<'a>> {
-        let name = KeyName::new(&a.name);
+        let positional = shape::is_guid(a.name.trim());
+        let name = KeyName::new(if positional { "client_secret" } else { &a.name });
         if name.is_empty() {
             return None;
         }
@@ -152,6 +155,9 @@ impl Detector {
                 None => (a.value.clone(), direct?, false),
             },
         };
+        if positional && (shape != Shape::Base64Secret || shape::is_fake(a.name.trim(), Shape::Guid)) {
+            return None;
+        }
         if shape::is_fake(&value, shape) || self.is_documentation_example(&value) || self.is_documentation_example(&a.value) {
             return None;
         }
@@ -161,6 +167,7 @@ impl Detector {
             value,
             shape,
             base64_wrapped,
+            positional,
         })
     }
 
@@ -196,6 +203,7 @@ impl Detector {
             let ok = match rule.evidence {
                 EvidenceNeed::Any => ev != Evidence::Foreign || rule.role == Role::Pair,
                 EvidenceNeed::Vipps if weak_name => ev >= Evidence::Near,
+                EvidenceNeed::Vipps if c.positional => ev >= Evidence::Medium,
                 EvidenceNeed::Vipps => ev >= Evidence::File,
                 EvidenceNeed::NotVipps => ev <= Evidence::None,
             };

@@ -2,6 +2,7 @@
 
 pub mod github;
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod text;
 
@@ -24,6 +25,8 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands (`::error file=...`), for annotations on a pull request.
     Github,
+    /// A Markdown table, for a GitHub job summary.
+    Markdown,
 }
 
 /// Everything a reporter needs.
@@ -51,6 +54,7 @@ impl Report<'_> {
             Format::Json => json::write(self, out),
             Format::Sarif => sarif::write(self, out),
             Format::Github => github::write(self, out),
+            Format::Markdown => markdown::write(self, out),
         }
     }
 }
@@ -63,4 +67,16 @@ pub fn remediation_steps(rule: &Rule) -> Vec<String> {
         .filter(|l| !l.is_empty())
         .map(|l| l.replace("\\", ""))
         .collect()
+}
+
+/// One sentence on what to do about a finding.
+pub fn short_fix(f: &Finding) -> String {
+    use crate::rules::KeyKind;
+    match f.kind {
+        KeyKind::SubscriptionKey => "Switch to the other subscription key, then regenerate this one in the merchant portal".into(),
+        KeyKind::ClientSecret => "Regenerate the client_secret in the merchant portal, then update every integration".into(),
+        KeyKind::ApimKey => "Regenerate the key in the portal of the API it belongs to".into(),
+        KeyKind::LegacyClientSecret => "Regenerate the x-ibm-client-secret or retire the legacy integration".into(),
+        _ => "Nothing to regenerate".into(),
+    }
 }
