@@ -105,7 +105,9 @@ pub fn emit(
     let color = match out.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let report = Report {
         findings: &outcome.findings,
@@ -160,7 +162,9 @@ fn write_report(report: &Report, format: Format, output: Option<&Path>, quiet: b
     match output {
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&buf).context("cannot write to standard output")?;
+            stdout
+                .write_all(&buf)
+                .context("cannot write to standard output")?;
             stdout.flush().context("cannot write to standard output")?;
         }
         Some(path) => write_atomically(path, &buf)?,
@@ -174,11 +178,19 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        bail!("cannot write {}: {} is not a directory", path.display(), dir.display());
+        bail!(
+            "cannot write {}: {} is not a directory",
+            path.display(),
+            dir.display()
+        );
     }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
@@ -189,8 +201,18 @@ fn rules_command(cmd: &RulesCommand) -> Result<Exit> {
             let all = rules::builtin();
             let width = all.iter().map(|r| r.id.len()).max().unwrap_or(0);
             for r in &all {
-                let role = if r.role == rules::Role::Pair { " (paired, not reported alone)" } else { "" };
-                println!("{:width$}  {:<22}  {:<7}  {}{role}", r.id, r.kind.label(), r.severity.as_str(), r.name);
+                let role = if r.role == rules::Role::Pair {
+                    " (paired, not reported alone)"
+                } else {
+                    ""
+                };
+                println!(
+                    "{:width$}  {:<22}  {:<7}  {}{role}",
+                    r.id,
+                    r.kind.label(),
+                    r.severity.as_str(),
+                    r.name
+                );
             }
             Ok(Exit::Clean)
         }
@@ -200,7 +222,12 @@ fn rules_command(cmd: &RulesCommand) -> Result<Exit> {
                 bail!("no rule {id:?}; `vippsleaks rules list` shows them");
             };
             println!("{} ({})\n", r.id, r.name);
-            println!("kind: {}  severity: {}  precision: {}\n", r.kind.label(), r.severity.as_str(), r.precision);
+            println!(
+                "kind: {}  severity: {}  precision: {}\n",
+                r.kind.label(),
+                r.severity.as_str(),
+                r.precision
+            );
             println!("{}\n", r.description.replace("\\\n", "").trim());
             println!("Examples (found):");
             for e in &r.examples {
@@ -231,7 +258,11 @@ fn rules_command(cmd: &RulesCommand) -> Result<Exit> {
                 println!("{p}");
             }
             if problems.is_empty() {
-                println!("{} rule{} checked: every example is found and no negative example is", user.len(), if user.len() == 1 { "" } else { "s" });
+                println!(
+                    "{} rule{} checked: every example is found and no negative example is",
+                    user.len(),
+                    if user.len() == 1 { "" } else { "s" }
+                );
                 Ok(Exit::Clean)
             } else {
                 Ok(Exit::Findings)

@@ -50,7 +50,10 @@ impl Text {
     }
 
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts.get(line).copied().unwrap_or(self.text.len())
+        self.line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len())
     }
 
     /// Line `line` (0-based) without its line ending.
@@ -61,7 +64,9 @@ impl Text {
             .get(line + 1)
             .map_or(self.text.len(), |&next| next - 1);
         let end = end.max(start);
-        self.text[start..end].strip_suffix('\r').unwrap_or(&self.text[start..end])
+        self.text[start..end]
+            .strip_suffix('\r')
+            .unwrap_or(&self.text[start..end])
     }
 
     /// 1-based column (in characters) of byte `offset`.
@@ -74,7 +79,10 @@ impl Text {
 /// Decodes `bytes`, or returns `None` for binary content.
 pub fn decode(bytes: &[u8]) -> Option<Text> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return Some(Text::new(String::from_utf8_lossy(rest).into_owned(), Encoding::Utf8));
+        return Some(Text::new(
+            String::from_utf8_lossy(rest).into_owned(),
+            Encoding::Utf8,
+        ));
     }
     if bytes.starts_with(b"\xFF\xFE") {
         let (text, _) = UTF_16LE.decode_without_bom_handling(&bytes[2..]);
@@ -98,7 +106,10 @@ pub fn decode(bytes: &[u8]) -> Option<Text> {
             _ => None,
         };
     }
-    Some(Text::new(String::from_utf8_lossy(bytes).into_owned(), Encoding::Utf8))
+    Some(Text::new(
+        String::from_utf8_lossy(bytes).into_owned(),
+        Encoding::Utf8,
+    ))
 }
 
 /// Mostly-ASCII UTF-16 has NULs in every other byte.

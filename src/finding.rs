@@ -71,7 +71,11 @@ pub enum Suppression {
 }
 
 /// Comments that silence a finding on their line.
-const ALLOW_MARKERS: &[&str] = &["vippsleaks:allow", "gitleaks:allow", "pragma: allowlist secret"];
+const ALLOW_MARKERS: &[&str] = &[
+    "vippsleaks:allow",
+    "gitleaks:allow",
+    "pragma: allowlist secret",
+];
 
 /// Where a finding came from in git history.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -192,6 +196,27 @@ impl Finding {
         }
     }
 
+    /// The same finding reported at `start..end` of `text`: where the encoded form of the
+    /// document it was found in stands.
+    pub fn moved_to(mut self, text: &Text, start: usize, end: usize) -> Self {
+        let (line, column, end_column) = position(text, start, end);
+        self.line = line;
+        self.column = column;
+        self.end_column = end_column;
+        let first = line.saturating_sub(2).max(1);
+        let last = (line + 1).min(text.line_count());
+        self.context_lines = (first..=last)
+            .map(|l| (l, text.line(l - 1).chars().take(400).collect()))
+            .collect();
+        for r in &mut self.related {
+            r.line = line;
+            r.column = column;
+            r.end_column = end_column;
+        }
+        self.encoding = Some("base64".into());
+        self
+    }
+
     /// The message shown for a finding: which key, and test or production.
     pub fn message(&self) -> String {
         let env = match self.environment {
@@ -210,7 +235,11 @@ impl Finding {
                 "Azure API Management subscription key in `{}`: not a Vipps key, but a live key of another API",
                 self.key_name
             ),
-            _ => format!("Leaked {}{env}{msn} in `{}`", self.kind_label(), self.key_name),
+            _ => format!(
+                "Leaked {}{env}{msn} in `{}`",
+                self.kind_label(),
+                self.key_name
+            ),
         }
     }
 
@@ -250,7 +279,11 @@ pub fn mask(line: &str, secret: &str, span: Option<(usize, usize)>) -> String {
     let chars: Vec<char> = line.chars().collect();
     let mut hide = vec![false; chars.len()];
     if let Some((from, to)) = span {
-        for h in hide.iter_mut().take(to.saturating_sub(1)).skip(from.saturating_sub(1)) {
+        for h in hide
+            .iter_mut()
+            .take(to.saturating_sub(1))
+            .skip(from.saturating_sub(1))
+        {
             *h = true;
         }
     }
@@ -267,7 +300,9 @@ pub fn mask(line: &str, secret: &str, span: Option<(usize, usize)>) -> String {
         }
         let token: String = chars[start..i].iter().collect();
         let token = token.trim_end_matches('=');
-        if token.len() >= 8 && (secret.contains(token) || (secret.len() >= 8 && token.contains(secret))) {
+        if token.len() >= 8
+            && (secret.contains(token) || (secret.len() >= 8 && token.contains(secret)))
+        {
             hide[start..i].iter_mut().for_each(|h| *h = true);
         }
     }
@@ -285,8 +320,14 @@ mod tests {
     #[test]
     fn fingerprint_is_stable_and_keyed_by_rule() {
         let a = fingerprint("vipps-client-secret", "wOuUxbMcq3ZxKEDwv4Sa6Q==");
-        assert_eq!(a, fingerprint("vipps-client-secret", "wOuUxbMcq3ZxKEDwv4Sa6Q=="));
-        assert_ne!(a, fingerprint("vipps-subscription-key", "wOuUxbMcq3ZxKEDwv4Sa6Q=="));
+        assert_eq!(
+            a,
+            fingerprint("vipps-client-secret", "wOuUxbMcq3ZxKEDwv4Sa6Q==")
+        );
+        assert_ne!(
+            a,
+            fingerprint("vipps-subscription-key", "wOuUxbMcq3ZxKEDwv4Sa6Q==")
+        );
         assert_eq!(a.len(), 32);
         assert!(!a.contains("wOuU"));
     }
@@ -295,9 +336,16 @@ mod tests {
     fn redaction_shows_only_a_prefix() {
         assert_eq!(redact("wOuUxbMcq3ZxKEDwv4Sa6Q=="), "wOuU…(24 chars)");
         assert_eq!(
-            mask("x = \"wOuUxbMcq3ZxKEDwv4Sa6Q==\"", "wOuUxbMcq3ZxKEDwv4Sa6Q==", None),
+            mask(
+                "x = \"wOuUxbMcq3ZxKEDwv4Sa6Q==\"",
+                "wOuUxbMcq3ZxKEDwv4Sa6Q==",
+                None
+            ),
             "x = \"************************\""
         );
-        assert_eq!(mask("k: Zm9vYmFy", "unrelated-secret", Some((4, 12))), "k: ********");
+        assert_eq!(
+            mask("k: Zm9vYmFy", "unrelated-secret", Some((4, 12))),
+            "k: ********"
+        );
     }
 }

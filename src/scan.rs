@@ -94,8 +94,9 @@ impl ScanOutcome {
 
     /// Sorts findings by path and position, so output does not depend on thread timing.
     pub fn finish(&mut self) {
-        self.findings
-            .sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
+        self.findings.sort_by(|a, b| {
+            (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+        });
         self.errors.sort_by(|a, b| a.path.cmp(&b.path));
         self.summary.findings = self.findings.len() as u64;
     }
@@ -156,7 +157,10 @@ pub fn scan_paths(detector: &Detector, opts: &ScanOptions) -> Result<ScanOutcome
                         let is_file = entry.file_type().is_some_and(|t| t.is_file());
                         if is_file {
                             local.merge(scan_file(detector, entry.path(), &opts.limits));
-                        } else if entry.file_type().is_some_and(|t| !t.is_dir() && !t.is_symlink()) {
+                        } else if entry
+                            .file_type()
+                            .is_some_and(|t| !t.is_dir() && !t.is_symlink())
+                        {
                             // FIFOs, sockets and devices are never opened.
                             local.summary.files_skipped += 1;
                         }
@@ -169,7 +173,9 @@ pub fn scan_paths(detector: &Detector, opts: &ScanOptions) -> Result<ScanOutcome
                 WalkState::Continue
             })
         });
-        let mut walked = shared.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut walked = shared
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         outcome.merge(std::mem::take(&mut walked));
     }
     outcome.finish();
@@ -177,7 +183,9 @@ pub fn scan_paths(detector: &Detector, opts: &ScanOptions) -> Result<ScanOutcome
 }
 
 fn flush(shared: &Mutex<ScanOutcome>, local: &mut ScanOutcome) {
-    let mut guard = shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut guard = shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     guard.merge(std::mem::take(local));
 }
 
@@ -202,7 +210,9 @@ fn walk_error(err: &ignore::Error) -> ScanError {
                 path = Some(display_path(p));
                 e = err;
             }
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => e = err,
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                e = err
+            }
             _ => break,
         }
     }
@@ -251,13 +261,21 @@ pub fn scan_file(detector: &Detector, path: &Path, limits: &Limits) -> ScanOutco
 fn is_archive(path: &str, bytes: &[u8]) -> bool {
     let lower = path.to_ascii_lowercase();
     bytes.starts_with(b"PK\x03\x04")
-        && [".zip", ".jar", ".war", ".ear", ".nupkg", ".apk", ".aar", ".whl", ".vsix"]
-            .iter()
-            .any(|ext| lower.ends_with(ext))
+        && [
+            ".zip", ".jar", ".war", ".ear", ".nupkg", ".apk", ".aar", ".whl", ".vsix",
+        ]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
 }
 
 /// Scans the bytes of one file (or archive member) shown as `path`.
-pub fn scan_bytes(detector: &Detector, path: &str, bytes: &[u8], limits: &Limits, depth: usize) -> ScanOutcome {
+pub fn scan_bytes(
+    detector: &Detector,
+    path: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    depth: usize,
+) -> ScanOutcome {
     let mut outcome = ScanOutcome::default();
     if is_archive(path, bytes) {
         if depth < limits.archive_depth {
@@ -277,7 +295,13 @@ pub fn scan_bytes(detector: &Detector, path: &str, bytes: &[u8], limits: &Limits
     outcome
 }
 
-fn scan_archive(detector: &Detector, path: &str, bytes: &[u8], limits: &Limits, depth: usize) -> ScanOutcome {
+fn scan_archive(
+    detector: &Detector,
+    path: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    depth: usize,
+) -> ScanOutcome {
     let mut outcome = ScanOutcome::default();
     let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
         Ok(a) => a,
@@ -295,7 +319,10 @@ fn scan_archive(detector: &Detector, path: &str, bytes: &[u8], limits: &Limits, 
         if i >= limits.archive_members {
             outcome.errors.push(ScanError {
                 path: path.to_owned(),
-                message: format!("archive has more than {} members; the rest were not scanned", limits.archive_members),
+                message: format!(
+                    "archive has more than {} members; the rest were not scanned",
+                    limits.archive_members
+                ),
             });
             outcome.summary.files_skipped += (archive.len() - i) as u64;
             break;
@@ -314,20 +341,32 @@ fn scan_archive(detector: &Detector, path: &str, bytes: &[u8], limits: &Limits, 
         if member.is_dir() {
             continue;
         }
-        let shown = format!("{path}!/{}", member.name().map_or_else(|_| format!("#{i}"), |n| n.into_owned()));
+        let shown = format!(
+            "{path}!/{}",
+            member
+                .name()
+                .map_or_else(|_| format!("#{i}"), |n| n.into_owned())
+        );
         let size = member.size();
         let packed = member.compressed_size().max(1);
-        if size > limits.max_file_size || size / packed > limits.archive_ratio || unpacked + size > limits.archive_bytes {
+        if size > limits.max_file_size
+            || size / packed > limits.archive_ratio
+            || unpacked + size > limits.archive_bytes
+        {
             outcome.summary.files_skipped += 1;
             outcome.errors.push(ScanError {
                 path: shown,
-                message: "archive member skipped: over the size, ratio or total unpacked limit".into(),
+                message: "archive member skipped: over the size, ratio or total unpacked limit"
+                    .into(),
             });
             continue;
         }
         let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
         let budget = limits.archive_bytes - unpacked;
-        match (&mut member).take(budget.min(limits.max_file_size) + 1).read_to_end(&mut data) {
+        match (&mut member)
+            .take(budget.min(limits.max_file_size) + 1)
+            .read_to_end(&mut data)
+        {
             Ok(n) => {
                 unpacked += n as u64;
                 drop(member);

@@ -11,7 +11,10 @@ pub fn apply(outcome: &mut ScanOutcome, args: &SuppressArgs) -> Result<()> {
     let mut kept = Vec::with_capacity(outcome.findings.len());
     for f in std::mem::take(&mut outcome.findings) {
         if let Some(how) = f.suppressed {
-            let key = serde_json::to_value(how)?.as_str().unwrap_or("other").to_owned();
+            let key = serde_json::to_value(how)?
+                .as_str()
+                .unwrap_or("other")
+                .to_owned();
             *outcome.summary.suppressed.entry(key).or_default() += 1;
             if !args.no_suppress {
                 continue;

@@ -94,6 +94,15 @@ impl Matchers {
         self.foreign_words.iter().any(|w| w == word)
     }
 
+    /// Whether the words name another service, alone or joined with the next word
+    /// (`auth` + `0`, `text` + `analytics`).
+    pub fn names_foreign(&self, words: &[String]) -> bool {
+        words.iter().any(|w| self.is_foreign_word(w))
+            || words
+                .windows(2)
+                .any(|p| self.is_foreign_word(&format!("{}{}", p[0], p[1])))
+    }
+
     /// Finds the markers in a file once.
     pub fn scan(&self, path: &str, text: &Text) -> FileContext {
         let mut vipps = Vec::new();
@@ -160,7 +169,7 @@ impl FileContext {
         if name.words.iter().any(|w| is_vipps_word(w)) {
             return Evidence::Strong;
         }
-        if name.words.iter().any(|w| m.is_foreign_word(w)) {
+        if m.names_foreign(&name.words) {
             return Evidence::Foreign;
         }
         for section in sections(text, text.line_of(offset)) {
@@ -168,16 +177,17 @@ impl FileContext {
             if words.iter().any(|w| is_vipps_word(w)) {
                 return Evidence::Strong;
             }
-            if words.iter().any(|w| m.is_foreign_word(w)) {
+            if m.names_foreign(&words) {
                 return Evidence::Foreign;
             }
         }
         let vipps = nearest(text, &self.vipps, offset);
         let foreign = nearest(text, &self.foreign, offset);
-        if let Some(f) = foreign {
-            if f.0 <= 12 && vipps.is_none_or(|v| f < v) {
-                return Evidence::Foreign;
-            }
+        if let Some(f) = foreign
+            && f.0 <= 12
+            && vipps.is_none_or(|v| f < v)
+        {
+            return Evidence::Foreign;
         }
         match vipps {
             Some((lines, bytes)) if lines <= 3 && bytes <= 1500 => Evidence::Near,
@@ -193,10 +203,12 @@ impl FileContext {
         if let Some(env) = env_from_words(&name.words) {
             return env;
         }
-        let host = self
-            .hosts
-            .iter()
-            .min_by_key(|(o, _)| (text.line_of(*o).abs_diff(text.line_of(offset)), o.abs_diff(offset)));
+        let host = self.hosts.iter().min_by_key(|(o, _)| {
+            (
+                text.line_of(*o).abs_diff(text.line_of(offset)),
+                o.abs_diff(offset),
+            )
+        });
         if let Some((_, env)) = host {
             return *env;
         }
@@ -206,7 +218,9 @@ impl FileContext {
 
 fn env_from_words(words: &[String]) -> Option<Environment> {
     words.iter().rev().find_map(|w| match w.as_str() {
-        "test" | "tests" | "sandbox" | "staging" | "stage" | "dev" | "development" | "mt" => Some(Environment::Test),
+        "test" | "tests" | "sandbox" | "staging" | "stage" | "dev" | "development" | "mt" => {
+            Some(Environment::Test)
+        }
         "prod" | "production" | "live" => Some(Environment::Production),
         _ => None,
     })
@@ -231,7 +245,11 @@ pub fn sections(text: &Text, line: usize) -> Vec<&str> {
         if trimmed.is_empty() || s.len() > 400 {
             continue;
         }
-        if trimmed.starts_with('[') && trimmed.ends_with(']') && indent(s) == 0 && !trimmed.contains(',') {
+        if trimmed.starts_with('[')
+            && trimmed.ends_with(']')
+            && indent(s) == 0
+            && !trimmed.contains(',')
+        {
             out.push(trimmed);
             break;
         }
@@ -239,7 +257,9 @@ pub fn sections(text: &Text, line: usize) -> Vec<&str> {
             continue;
         }
         let ind = indent(s);
-        if ind < level && !trimmed.starts_with(['#', '/', '*', '<', '!']) || (ind < level && trimmed.starts_with('<') && !trimmed.starts_with("</")) {
+        if ind < level && !trimmed.starts_with(['#', '/', '*', '<', '!'])
+            || (ind < level && trimmed.starts_with('<') && !trimmed.starts_with("</"))
+        {
             out.push(trimmed);
             level = ind;
         }

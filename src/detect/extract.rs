@@ -26,6 +26,9 @@ pub enum Via {
     SqlColumn,
     /// `Authorization: Basic base64(client_id:client_secret)`.
     BasicAuth,
+    /// A whole file Base64-encoded (a Kubernetes Secret holding `appsettings.json`): the value
+    /// is the decoded text, scanned again.
+    EncodedDocument,
 }
 
 /// A value bound to a key name.
@@ -58,8 +61,11 @@ pub fn assignments(text: &Text) -> Vec<Assignment> {
             continue;
         }
         let base = text.line_start(line);
-        if raw.contains('\\') {
-            let (norm, map) = unescape(raw);
+        let unescaped = raw
+            .contains('\\')
+            .then(|| unescape(raw))
+            .filter(|(norm, _)| norm != raw);
+        if let Some((norm, map)) = unescaped {
             tokens(text, line, base, &norm, Some(&map), &mut out);
         } else {
             tokens(text, line, base, raw, None, &mut out);
@@ -140,17 +146,41 @@ fn piece(
     out: &mut Vec<Assignment>,
 ) {
     let len = end - start;
-    if !(4..=200).contains(&len) {
+    if len < 4 {
         return;
     }
     let token = &s[start..end];
+    if len > 200 || (len >= 40 && shape::classify(token).is_none()) {
+        if let Some(doc) = encoded_document(token) {
+            let orig = |i: usize| base + map.map_or(i, |m| m[i.min(m.len() - 1)]);
+            out.push(Assignment {
+                name: String::new(),
+                value: doc,
+                start: orig(start),
+                end: orig(end - 1) + 1,
+                line,
+                via: Via::EncodedDocument,
+                basic_user: None,
+            });
+        }
+        if len > 200 {
+            return;
+        }
+    }
     let (value, via) = if token.contains('%') {
         match percent_decode(token) {
             Some(v) => (v, Via::PercentEncoded),
             None => return,
         }
     } else {
-        (token.to_owned(), if map.is_some() { Via::Escaped } else { Via::Plain })
+        (
+            token.to_owned(),
+            if map.is_some() {
+                Via::Escaped
+            } else {
+                Via::Plain
+            },
+        )
     };
     if shape::classify(&value).is_none() && shape::decode_inner(&value).is_none() {
         return;
@@ -263,7 +293,10 @@ fn is_filler(name: &str) -> bool {
 /// `s:28` in a PHP-serialized string.
 fn is_serialized_length(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2..].iter().all(u8::is_ascii_digit)
+    b.len() >= 3
+        && b[0].is_ascii_alphabetic()
+        && b[1] == b':'
+        && b[2..].iter().all(u8::is_ascii_digit)
 }
 
 /// The key name bound to the value starting at `start`, found by walking left on the line.
@@ -299,7 +332,13 @@ fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)
     }
     let had_ws = i < ws_end;
     let sep_end = i;
-    while i > 0 && sep_end - i < 3 && matches!(b[i - 1], b'=' | b':' | b',' | b'>' | b'|' | b'?' | b'-' | b'(' | b'[' | b'{' | b';') {
+    while i > 0
+        && sep_end - i < 3
+        && (matches!(
+            b[i - 1],
+            b'=' | b':' | b',' | b'>' | b'|' | b'?' | b'-' | b'(' | b'[' | b'{' | b';'
+        ) || (!from_value && matches!(b[i - 1], b'&' | b'*')))
+    {
         i -= 1;
     }
     let sep = &b[i..sep_end];
@@ -310,7 +349,17 @@ fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)
         let ok = sep.is_empty()
             || matches!(
                 sep,
-                b"=" | b":" | b"," | b">" | b"|" | b"=>" | b":=" | b":-" | b"??" | b"||" | b"->" | b"=="
+                b"=" | b":"
+                    | b","
+                    | b">"
+                    | b"|"
+                    | b"=>"
+                    | b":="
+                    | b":-"
+                    | b"??"
+                    | b"||"
+                    | b"->"
+                    | b"=="
             );
         if !ok {
             return None;
@@ -351,7 +400,9 @@ fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)
         return None;
     }
     let name = String::from_utf8_lossy(&b[k..end]);
-    let name = name.trim_start_matches(['-', ':', '/', '.']);
+    let name = name
+        .trim_start_matches(['-', ':', '/', '.'])
+        .trim_end_matches([':', '.']);
     if !name.bytes().any(|c| c.is_ascii_alphabetic()) {
         return None;
     }
@@ -359,7 +410,7 @@ fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)
 }
 
 static SIBLING_KEY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)["']?\b(?:key|name|header|variable|field)["']?\s*[:=]\s*["']([^"'\n]{1,100})["']"#)
+    Regex::new(r#"(?i)["']?\b(?:key|name|header|variable|field)["']?\s*[:=]\s*(?:["']([^"'\n]{1,100})["']|([A-Za-z_][\w.:-]{0,99})\s*$)"#)
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
@@ -376,16 +427,46 @@ fn name_from_lines_above(text: &Text, line: usize, s: &str, start: usize) -> Opt
         .into_iter()
         .rev()
         .collect();
-    if !word.eq_ignore_ascii_case("value") {
+    if !(word.eq_ignore_ascii_case("value") || word.eq_ignore_ascii_case("default")) {
         return None;
     }
-    (1..=3).filter_map(|d| line.checked_sub(d)).find_map(|l| {
-        SIBLING_KEY
-            .captures_iter(text.line(l))
-            .last()
-            .and_then(|c| c.get(1))
-            .map(|m| m.as_str().to_owned())
-    })
+    (1..=3)
+        .filter_map(|d| line.checked_sub(d))
+        .find_map(|l| {
+            SIBLING_KEY
+                .captures_iter(text.line(l))
+                .last()
+                .and_then(|c| c.get(1).or_else(|| c.get(2)))
+                .map(|m| m.as_str().to_owned())
+        })
+        .or_else(|| {
+            // `variable "vipps_client_secret" { default = "..." }`: the block names the value
+            let section = super::context::sections(text, line).into_iter().next()?;
+            section
+                .bytes()
+                .any(|b| b.is_ascii_alphabetic())
+                .then(|| section.to_owned())
+        })
+}
+
+/// Base64 of a text document (several lines or `key=value` pairs): its decoded text.
+fn encoded_document(token: &str) -> Option<String> {
+    if token.len() > 8 << 20 || token.contains('%') {
+        return None;
+    }
+    // decode a prefix first: most long tokens are not Base64 text, and this says so cheaply
+    let head = &token[..token.len().min(64) / 4 * 4];
+    let head = shape::decode_base64(head)?;
+    if !head
+        .iter()
+        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    {
+        return None;
+    }
+    let bytes = shape::decode_base64(token)?;
+    let text = String::from_utf8(bytes).ok()?;
+    let structured = text.contains('\n') || text.contains('=') || text.contains(':');
+    (structured && text.len() >= 24).then_some(text)
 }
 
 /// `base64(client_id:client_secret)` from a Basic authorization header.
@@ -425,7 +506,10 @@ fn unescape(s: &str) -> (String, Vec<usize>) {
             let (c, skip) = match b[i + 1] {
                 b'n' | b'r' | b't' => (b' ', 2),
                 b'"' | b'\'' | b'/' | b'\\' => (b[i + 1], 2),
-                b'u' => match s.get(i + 2..i + 6).and_then(|h| u8::try_from(u32::from_str_radix(h, 16).ok()?).ok()) {
+                b'u' => match s
+                    .get(i + 2..i + 6)
+                    .and_then(|h| u8::try_from(u32::from_str_radix(h, 16).ok()?).ok())
+                {
                     Some(c) if c.is_ascii() && c != 0 => (c, 6),
                     _ => (b'\\', 1),
                 },
@@ -456,7 +540,10 @@ fn joined_values(text: &Text, out: &mut Vec<Assignment>, continued: &mut Vec<usi
     let mut line = 0;
     while line < n {
         let header = text.line(line);
-        if header.len() > 300 || !(header.ends_with(['|', '>', '-', '+', ':', '\\']) || header.trim_end().ends_with(['|', '>', '-', '+', ':', '\\'])) {
+        if header.len() > 300
+            || !(header.ends_with(['|', '>', '-', '+', ':', '\\'])
+                || header.trim_end().ends_with(['|', '>', '-', '+', ':', '\\']))
+        {
             line += 1;
             continue;
         }
@@ -500,7 +587,12 @@ fn joined_values(text: &Text, out: &mut Vec<Assignment>, continued: &mut Vec<usi
                 l += 1;
                 continue;
             }
-            if ind <= indent || (!block && (trimmed.contains(": ") || trimmed.starts_with('-') || trimmed.ends_with(':'))) {
+            if ind <= indent
+                || (!block
+                    && (trimmed.contains(": ")
+                        || trimmed.starts_with('-')
+                        || trimmed.ends_with(':')))
+            {
                 break;
             }
             if first_line.is_none() {
@@ -581,20 +673,20 @@ fn sql_columns(text: &Text, out: &mut Vec<Assignment>) {
                         k += if b[k] == b'\'' || b[k] == b'\\' { 2 } else { 1 };
                     }
                     let k = k.min(b.len());
-                    if depth == 1 {
-                        if let (Some(col), Some(value)) = (columns.get(index), t.get(start..k)) {
-                            if value.len() <= 200 && shape::classify(value).is_some() {
-                                out.push(Assignment {
-                                    name: col.clone(),
-                                    value: value.to_owned(),
-                                    start,
-                                    end: k,
-                                    line: text.line_of(start),
-                                    via: Via::SqlColumn,
-                                    basic_user: None,
-                                });
-                            }
-                        }
+                    if depth == 1
+                        && let (Some(col), Some(value)) = (columns.get(index), t.get(start..k))
+                        && value.len() <= 200
+                        && shape::classify(value).is_some()
+                    {
+                        out.push(Assignment {
+                            name: col.clone(),
+                            value: value.to_owned(),
+                            start,
+                            end: k,
+                            line: text.line_of(start),
+                            via: Via::SqlColumn,
+                            basic_user: None,
+                        });
                     }
                     i = k;
                 }
@@ -622,19 +714,52 @@ mod tests {
     #[test]
     fn binds_names_in_many_syntaxes() {
         for (src, want) in [
-            (format!("VIPPS_CLIENT_SECRET={SECRET}"), "VIPPS_CLIENT_SECRET"),
+            (
+                format!("VIPPS_CLIENT_SECRET={SECRET}"),
+                "VIPPS_CLIENT_SECRET",
+            ),
             (format!("  \"ClientSecret\": \"{SECRET}\","), "ClientSecret"),
-            (format!("<add key=\"Vipps:ClientSecret\" value=\"{SECRET}\" />"), "Vipps:ClientSecret"),
-            (format!("req.Headers.Add(\"client_secret\", \"{SECRET}\");"), "client_secret"),
-            (format!("  -H \"client_secret: {SECRET}\" \\"), "client_secret"),
+            (
+                format!("<add key=\"Vipps:ClientSecret\" value=\"{SECRET}\" />"),
+                "Vipps:ClientSecret",
+            ),
+            (
+                format!("req.Headers.Add(\"client_secret\", \"{SECRET}\");"),
+                "client_secret",
+            ),
+            (
+                format!("  -H \"client_secret: {SECRET}\" \\"),
+                "client_secret",
+            ),
             (format!("'secret_test' => '{SECRET}',"), "secret_test"),
-            (format!("req[\"client_secret\"] = \"{SECRET}\""), "client_secret"),
-            (format!("const string ClientSecret = \"{SECRET}\";"), "ClientSecret"),
-            (format!("s:11:\"secret_test\";s:24:\"{SECRET}\";"), "secret_test"),
-            (format!("<ClientSecret>{SECRET}</ClientSecret>"), "ClientSecret"),
-            (format!("VIPPS_CLIENT_SECRET            {SECRET}"), "VIPPS_CLIENT_SECRET"),
-            (format!("env('VIPPS_CLIENT_SECRET', '{SECRET}'),"), "VIPPS_CLIENT_SECRET"),
-            (format!("\"body\": \"{{\\\"ClientSecret\\\": \\\"{SECRET}\\\"}}\""), "ClientSecret"),
+            (
+                format!("req[\"client_secret\"] = \"{SECRET}\""),
+                "client_secret",
+            ),
+            (
+                format!("const string ClientSecret = \"{SECRET}\";"),
+                "ClientSecret",
+            ),
+            (
+                format!("s:11:\"secret_test\";s:24:\"{SECRET}\";"),
+                "secret_test",
+            ),
+            (
+                format!("<ClientSecret>{SECRET}</ClientSecret>"),
+                "ClientSecret",
+            ),
+            (
+                format!("VIPPS_CLIENT_SECRET            {SECRET}"),
+                "VIPPS_CLIENT_SECRET",
+            ),
+            (
+                format!("env('VIPPS_CLIENT_SECRET', '{SECRET}'),"),
+                "VIPPS_CLIENT_SECRET",
+            ),
+            (
+                format!("\"body\": \"{{\\\"ClientSecret\\\": \\\"{SECRET}\\\"}}\""),
+                "ClientSecret",
+            ),
         ] {
             let got = names(&src);
             assert!(
@@ -658,22 +783,44 @@ mod tests {
 
     #[test]
     fn postman_sibling_key() {
-        let got = names(&format!("{{\n  \"key\": \"client_secret\",\n  \"value\": \"{SECRET}\"\n}}"));
-        assert!(got.contains(&("client_secret".into(), SECRET.into())), "{got:?}");
+        let got = names(&format!(
+            "{{\n  \"key\": \"client_secret\",\n  \"value\": \"{SECRET}\"\n}}"
+        ));
+        assert!(
+            got.contains(&("client_secret".into(), SECRET.into())),
+            "{got:?}"
+        );
     }
 
     #[test]
     fn yaml_values_over_lines() {
-        let got = names("a:\n  secret: |-\n    YabGmCehZ1gHUh66vG27uw\n    fC+uyALPnxFCnQYAVxAhk=\n");
-        assert!(got.contains(&("secret".into(), "YabGmCehZ1gHUh66vG27uwfC+uyALPnxFCnQYAVxAhk=".into())), "{got:?}");
+        let got =
+            names("a:\n  secret: |-\n    YabGmCehZ1gHUh66vG27uw\n    fC+uyALPnxFCnQYAVxAhk=\n");
+        assert!(
+            got.contains(&(
+                "secret".into(),
+                "YabGmCehZ1gHUh66vG27uwfC+uyALPnxFCnQYAVxAhk=".into()
+            )),
+            "{got:?}"
+        );
         let got = names("a:\n  secret: \"BJeKSH9+Vyi2ZWEoqcadaJ\\\n    +3Aw96hNABwMgu5Xff\"\n");
-        assert!(got.contains(&("secret".into(), "BJeKSH9+Vyi2ZWEoqcadaJ+3Aw96hNABwMgu5Xff".into())), "{got:?}");
+        assert!(
+            got.contains(&(
+                "secret".into(),
+                "BJeKSH9+Vyi2ZWEoqcadaJ+3Aw96hNABwMgu5Xff".into()
+            )),
+            "{got:?}"
+        );
     }
 
     #[test]
     fn percent_encoded_form_body() {
-        let got = names("grant_type=client_credentials&client_secret=l71XCV%2B4jcnCA4Cvuog9dW%3D%3D");
-        assert!(got.contains(&("client_secret".into(), "l71XCV+4jcnCA4Cvuog9dW==".into())), "{got:?}");
+        let got =
+            names("grant_type=client_credentials&client_secret=l71XCV%2B4jcnCA4Cvuog9dW%3D%3D");
+        assert!(
+            got.contains(&("client_secret".into(), "l71XCV+4jcnCA4Cvuog9dW==".into())),
+            "{got:?}"
+        );
     }
 
     #[test]
@@ -681,6 +828,9 @@ mod tests {
         let got = names(&format!(
             "INSERT INTO p (name, client_secret) VALUES\n  ('vipps', '{SECRET}');"
         ));
-        assert!(got.contains(&("client_secret".into(), SECRET.into())), "{got:?}");
+        assert!(
+            got.contains(&("client_secret".into(), SECRET.into())),
+            "{got:?}"
+        );
     }
 }

@@ -21,7 +21,9 @@ use shape::Shape;
 use words::KeyName;
 
 /// How sure a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     Low,
@@ -39,8 +41,22 @@ pub struct Detector {
 
 /// Words whose absence rules out every rule (matched without case).
 const PREFILTER: &[&str] = &[
-    "secret", "subscription", "apim", "password", "passw", "pwd", "basic ", "vipps", "mobilepay", "ibm", "sub_key",
-    "subkey", "sub-key", "primary", "secondary", "key",
+    "secret",
+    "subscription",
+    "apim",
+    "password",
+    "passw",
+    "pwd",
+    "basic ",
+    "vipps",
+    "mobilepay",
+    "ibm",
+    "sub_key",
+    "subkey",
+    "sub-key",
+    "primary",
+    "secondary",
+    "key",
 ];
 
 /// A value bound to a name, with what the rules need to know about it.
@@ -82,7 +98,10 @@ impl Detector {
     pub fn matches_in(&self, text: &Text) -> Vec<String> {
         let assignments = extract::assignments(text);
         let ctx = self.matchers.scan("example", text);
-        let candidates: Vec<Candidate> = assignments.iter().filter_map(|a| self.candidate(a)).collect();
+        let candidates: Vec<Candidate> = assignments
+            .iter()
+            .filter_map(|a| self.candidate(a))
+            .collect();
         candidates
             .iter()
             .filter_map(|c| self.match_rule(c, &ctx, text, &candidates))
@@ -92,15 +111,37 @@ impl Detector {
 
     /// Finds the keys in one file. `path` is the path shown in findings.
     pub fn detect(&self, path: &str, text: &Text) -> Vec<Finding> {
+        self.detect_at_depth(path, text, 0)
+    }
+
+    fn detect_at_depth(&self, path: &str, text: &Text, depth: usize) -> Vec<Finding> {
         if !self.may_contain(&text.text) {
             return Vec::new();
         }
-        let assignments = extract::assignments(text);
+        let mut assignments = extract::assignments(text);
+        let mut findings = Vec::new();
+        // Base64-encoded documents are scanned as files of their own and reported on the line
+        // of their encoded form.
+        assignments.retain(|a| {
+            if a.via != Via::EncodedDocument {
+                return true;
+            }
+            if depth < 2 {
+                let inner = Text::new(a.value.clone(), text.encoding);
+                for f in self.detect_at_depth(path, &inner, depth + 1) {
+                    findings.push(f.moved_to(text, a.start, a.end));
+                }
+            }
+            false
+        });
         if assignments.is_empty() {
-            return Vec::new();
+            return findings;
         }
         let ctx = self.matchers.scan(path, text);
-        let candidates: Vec<Candidate> = assignments.iter().filter_map(|a| self.candidate(a)).collect();
+        let candidates: Vec<Candidate> = assignments
+            .iter()
+            .filter_map(|a| self.candidate(a))
+            .collect();
 
         let mut pairs: Vec<(KeyKind, &Candidate)> = Vec::new();
         let mut reports: Vec<(&Rule, &Candidate, Evidence)> = Vec::new();
@@ -114,7 +155,6 @@ impl Detector {
             }
         }
 
-        let mut findings = Vec::new();
         for (rule, c, evidence) in reports {
             let a = c.assignment;
             let related = related(text, a, &pairs);
@@ -155,10 +195,15 @@ impl Detector {
                 None => (a.value.clone(), direct?, false),
             },
         };
-        if positional && (shape != Shape::Base64Secret || shape::is_fake(a.name.trim(), Shape::Guid)) {
+        if positional
+            && (shape != Shape::Base64Secret || shape::is_fake(a.name.trim(), Shape::Guid))
+        {
             return None;
         }
-        if shape::is_fake(&value, shape) || self.is_documentation_example(&value) || self.is_documentation_example(&a.value) {
+        if shape::is_fake(&value, shape)
+            || self.is_documentation_example(&value)
+            || self.is_documentation_example(&a.value)
+        {
             return None;
         }
         Some(Candidate {
@@ -172,7 +217,10 @@ impl Detector {
     }
 
     fn is_documentation_example(&self, value: &str) -> bool {
-        self.matchers.documentation_examples.iter().any(|e| e == value)
+        self.matchers
+            .documentation_examples
+            .iter()
+            .any(|e| e == value)
     }
 
     /// The first rule the candidate satisfies, with the evidence it had.
@@ -240,9 +288,20 @@ fn related(text: &Text, a: &Assignment, pairs: &[(KeyKind, &Candidate)]) -> Vec<
         let nearest = pairs
             .iter()
             .filter(|(k, c)| *k == kind && c.assignment.line.abs_diff(a.line) <= 12)
-            .min_by_key(|(_, c)| (c.assignment.line.abs_diff(a.line), c.assignment.start.abs_diff(a.start)));
+            .min_by_key(|(_, c)| {
+                (
+                    c.assignment.line.abs_diff(a.line),
+                    c.assignment.start.abs_diff(a.start),
+                )
+            });
         if let Some((_, c)) = nearest {
-            out.push(Related::new(kind, text, c.assignment.start, c.assignment.end, &c.value));
+            out.push(Related::new(
+                kind,
+                text,
+                c.assignment.start,
+                c.assignment.end,
+                &c.value,
+            ));
         }
     }
     out
@@ -258,6 +317,7 @@ fn encoding_note(via: Via, base64_wrapped: bool) -> Option<&'static str> {
         Via::PercentEncoded => Some("percent-encoded"),
         Via::Joined => Some("multi-line"),
         Via::BasicAuth => Some("basic-auth"),
+        Via::EncodedDocument => Some("base64"),
     }
 }
 

@@ -5,7 +5,16 @@
 //! characters and words that happen to fit the alphabet.
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+/// Lenient decoding: padding optional, stray low bits in the last character accepted (values
+/// typed by hand often have them).
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+    .with_decode_allow_trailing_bits(true);
+const STANDARD_NO_PAD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+const URL_SAFE_NO_PAD: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
 
 /// What a value looks like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -140,7 +149,12 @@ fn wordy_fraction(body: &str) -> usize {
         let lower_len = run.iter().filter(|c| c.is_ascii_lowercase()).count();
         let vowels = run
             .iter()
-            .filter(|c| matches!(c.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u' | b'y'))
+            .filter(|c| {
+                matches!(
+                    c.to_ascii_lowercase(),
+                    b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+                )
+            })
             .count();
         let capitalised = run.first().is_some_and(u8::is_ascii_uppercase);
         let is_word = vowels * 5 >= run.len()
@@ -172,7 +186,11 @@ fn longest_run(s: &str) -> usize {
     let b = s.as_bytes();
     let (mut best, mut cur) = (0, 0);
     for i in 0..b.len() {
-        cur = if i > 0 && b[i] == b[i - 1] { cur + 1 } else { 1 };
+        cur = if i > 0 && b[i] == b[i - 1] {
+            cur + 1
+        } else {
+            1
+        };
         best = best.max(cur);
     }
     best
@@ -185,8 +203,16 @@ fn longest_sequence(s: &str) -> usize {
     for i in 1..b.len() {
         let (p, c) = (b[i - 1], b[i]);
         let step_ok = |x: u8, y: u8| x.is_ascii_alphanumeric() && y.is_ascii_alphanumeric();
-        up = if step_ok(p, c) && c == p.wrapping_add(1) { up + 1 } else { 1 };
-        down = if step_ok(p, c) && c.wrapping_add(1) == p { down + 1 } else { 1 };
+        up = if step_ok(p, c) && c == p.wrapping_add(1) {
+            up + 1
+        } else {
+            1
+        };
+        down = if step_ok(p, c) && c.wrapping_add(1) == p {
+            down + 1
+        } else {
+            1
+        };
         best = best.max(up).max(down);
     }
     if b.is_empty() { 0 } else { best }
@@ -214,10 +240,22 @@ mod tests {
 
     #[test]
     fn shapes() {
-        assert_eq!(classify("57e462be-930f-45ba-a059-82e984eed564"), Some(Shape::Guid));
-        assert_eq!(classify("422cf4b9e6d689170bdfded6179a22bb"), Some(Shape::Hex32));
-        assert_eq!(classify("wOuUxbMcq3ZxKEDwv4Sa6Q=="), Some(Shape::Base64Secret));
-        assert_eq!(classify("5-7ycI6KTrFQLCoQjiZKmA"), Some(Shape::Base64Secret));
+        assert_eq!(
+            classify("57e462be-930f-45ba-a059-82e984eed564"),
+            Some(Shape::Guid)
+        );
+        assert_eq!(
+            classify("422cf4b9e6d689170bdfded6179a22bb"),
+            Some(Shape::Hex32)
+        );
+        assert_eq!(
+            classify("wOuUxbMcq3ZxKEDwv4Sa6Q=="),
+            Some(Shape::Base64Secret)
+        );
+        assert_eq!(
+            classify("5-7ycI6KTrFQLCoQjiZKmA"),
+            Some(Shape::Base64Secret)
+        );
         assert_eq!(classify("5015776"), Some(Shape::Digits));
         assert_eq!(classify("short"), None);
         assert_eq!(classify("has space in it and more"), None);
@@ -230,9 +268,15 @@ mod tests {
         assert!(is_fake("00000000-0000-0000-0000-000000000000", Shape::Guid));
         assert!(is_fake("12345678-1234-1234-1234-123456789012", Shape::Guid));
         assert!(is_fake("YourClientSecretGoesHere", Shape::Base64Secret));
-        assert!(is_fake("REPLACE-WITH-YOUR-CLIENT-SECRET", Shape::Base64Secret));
+        assert!(is_fake(
+            "REPLACE-WITH-YOUR-CLIENT-SECRET",
+            Shape::Base64Secret
+        ));
         assert!(!is_fake("wOuUxbMcq3ZxKEDwv4Sa6Q==", Shape::Base64Secret));
-        assert!(!is_fake("9d28zhq7S8CLuYYFe49M1Ro932zyliEW", Shape::Base64Secret));
+        assert!(!is_fake(
+            "9d28zhq7S8CLuYYFe49M1Ro932zyliEW",
+            Shape::Base64Secret
+        ));
         assert!(!is_fake("422cf4b9e6d689170bdfded6179a22bb", Shape::Hex32));
     }
 

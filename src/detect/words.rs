@@ -167,7 +167,15 @@ mod tests {
         assert_eq!(w("Vipps__ClientSecret"), ["vipps", "client", "secret"]);
         assert_eq!(
             w("vippsMobilepayOcpApimSubscriptionKeyPrimary"),
-            ["vipps", "mobilepay", "ocp", "apim", "subscription", "key", "primary"]
+            [
+                "vipps",
+                "mobilepay",
+                "ocp",
+                "apim",
+                "subscription",
+                "key",
+                "primary"
+            ]
         );
         assert_eq!(w("OCPApimKey"), ["ocp", "apim", "key"]);
         assert_eq!(w("vippsclientsecret"), ["vipps", "client", "secret"]);

@@ -9,7 +9,9 @@ use crate::rules::Severity;
 
 /// Escapes a workflow command's data (`%`, CR, LF).
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property values (also `:` and `,`).

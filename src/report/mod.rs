@@ -10,9 +10,9 @@ use std::io::Write;
 
 use anyhow::Result;
 
+use crate::finding::Finding;
 use crate::rules::Rule;
 use crate::scan::{ScanError, Summary};
-use crate::finding::Finding;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -73,10 +73,18 @@ pub fn remediation_steps(rule: &Rule) -> Vec<String> {
 pub fn short_fix(f: &Finding) -> String {
     use crate::rules::KeyKind;
     match f.kind {
-        KeyKind::SubscriptionKey => "Switch to the other subscription key, then regenerate this one in the merchant portal".into(),
-        KeyKind::ClientSecret => "Regenerate the client_secret in the merchant portal, then update every integration".into(),
+        KeyKind::SubscriptionKey => {
+            "Switch to the other subscription key, then regenerate this one in the merchant portal"
+                .into()
+        }
+        KeyKind::ClientSecret => {
+            "Regenerate the client_secret in the merchant portal, then update every integration"
+                .into()
+        }
         KeyKind::ApimKey => "Regenerate the key in the portal of the API it belongs to".into(),
-        KeyKind::LegacyClientSecret => "Regenerate the x-ibm-client-secret or retire the legacy integration".into(),
+        KeyKind::LegacyClientSecret => {
+            "Regenerate the x-ibm-client-secret or retire the legacy integration".into()
+        }
         _ => "Nothing to regenerate".into(),
     }
 }

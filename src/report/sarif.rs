@@ -10,9 +10,9 @@ use anyhow::Result;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification, PhysicalLocation,
-    PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
-    Sarif, Tool, ToolComponent, VersionControlDetails,
+    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent, VersionControlDetails,
 };
 
 use super::{Report, remediation_steps};
@@ -54,7 +54,10 @@ fn relative_path(report: &Report, path: &str) -> String {
         let root_shown = crate::scan::display_path(root);
         let root_shown = root_shown.trim_end_matches('/');
         if root_shown == "." || root_shown.is_empty() {
-        } else if let Some(rest) = file.strip_prefix(root_shown).and_then(|r| r.strip_prefix('/')) {
+        } else if let Some(rest) = file
+            .strip_prefix(root_shown)
+            .and_then(|r| r.strip_prefix('/'))
+        {
             rel = rest.to_owned();
         } else if file == root_shown {
             rel = std::path::Path::new(file)
@@ -63,7 +66,10 @@ fn relative_path(report: &Report, path: &str) -> String {
         }
     }
     // A URI never climbs out of the root or starts at the file system's.
-    let parts: Vec<&str> = rel.split('/').filter(|s| !s.is_empty() && *s != "." && *s != "..").collect();
+    let parts: Vec<&str> = rel
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+        .collect();
     let mut rel = parts.join("/");
     if let Some(m) = member {
         rel = format!("{rel}!/{m}");
@@ -80,7 +86,9 @@ fn level(sev: Severity) -> ResultLevel {
 }
 
 fn text(s: &str) -> MultiformatMessageString {
-    MultiformatMessageString::builder().text(one_line(s)).build()
+    MultiformatMessageString::builder()
+        .text(one_line(s))
+        .build()
 }
 
 /// Joins the backslash-continued lines of a TOML multi-line string.
@@ -90,7 +98,11 @@ fn one_line(s: &str) -> String {
 
 fn descriptor(rule: &Rule) -> ReportingDescriptor {
     let steps = remediation_steps(rule);
-    let help_text = format!("{}\n\nHow to fix:\n{}", one_line(&rule.description), steps.join("\n"));
+    let help_text = format!(
+        "{}\n\nHow to fix:\n{}",
+        one_line(&rule.description),
+        steps.join("\n")
+    );
     let mut help_md = format!("{}\n\n**How to fix**\n\n", one_line(&rule.description));
     for s in &steps {
         help_md.push_str(s);
@@ -107,7 +119,10 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         descriptor_extra = Some(uri.clone());
     }
     let mut props = BTreeMap::new();
-    props.insert("security-severity".to_owned(), json!(format!("{:.1}", rule.security_severity)));
+    props.insert(
+        "security-severity".to_owned(),
+        json!(format!("{:.1}", rule.security_severity)),
+    );
     props.insert("precision".to_owned(), json!(rule.precision));
     props.insert("kind".to_owned(), json!(rule.kind));
     let mut d = ReportingDescriptor::builder()
@@ -115,22 +130,48 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         .name(rule.name.clone())
         .short_description(text(&rule.summary))
         .full_description(text(&rule.description))
-        .help(MultiformatMessageString::builder().text(help_text).markdown(help_md).build())
-        .default_configuration(ReportingConfiguration::builder().level(json!(rule.severity.as_str())).build())
-        .properties(PropertyBag::builder().tags(rule.tags.clone()).additional_properties(props).build())
+        .help(
+            MultiformatMessageString::builder()
+                .text(help_text)
+                .markdown(help_md)
+                .build(),
+        )
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(rule.severity.as_str()))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(rule.tags.clone())
+                .additional_properties(props)
+                .build(),
+        )
         .build();
     d.help_uri = descriptor_extra;
     d
 }
 
-fn location(report: &Report, path: &str, line: usize, column: usize, end_column: usize, msg: Option<String>) -> Location {
+fn location(
+    report: &Report,
+    path: &str,
+    line: usize,
+    column: usize,
+    end_column: usize,
+    msg: Option<String>,
+) -> Location {
     let region = Region::builder()
         .start_line(line as i64)
         .start_column(column as i64)
         .end_column(end_column.max(column + 1) as i64)
         .build();
     let physical = PhysicalLocation::builder()
-        .artifact_location(ArtifactLocation::builder().uri(uri(report, path)).uri_base_id("%SRCROOT%").build())
+        .artifact_location(
+            ArtifactLocation::builder()
+                .uri(uri(report, path))
+                .uri_base_id("%SRCROOT%")
+                .build(),
+        )
         .region(region)
         .build();
     match msg {
@@ -183,7 +224,14 @@ fn result(report: &Report, f: &Finding, rule_index: Option<usize>) -> SarifResul
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
         .message(Message::builder().text(message).build())
-        .locations(vec![location(report, &f.path, f.line, f.column, f.end_column, None)])
+        .locations(vec![location(
+            report,
+            &f.path,
+            f.line,
+            f.column,
+            f.end_column,
+            None,
+        )])
         .partial_fingerprints(fingerprints)
         .properties(PropertyBag::builder().additional_properties(props).build())
         .build();
@@ -212,14 +260,24 @@ pub fn build(report: &Report) -> Sarif {
     let results: Vec<SarifResult> = report
         .findings
         .iter()
-        .map(|f| result(report, f, report.rules.iter().position(|r| r.id == f.rule_id)))
+        .map(|f| {
+            result(
+                report,
+                f,
+                report.rules.iter().position(|r| r.id == f.rule_id),
+            )
+        })
         .collect();
     let notifications: Vec<Notification> = report
         .errors
         .iter()
         .map(|e| {
             let mut n = Notification::builder()
-                .message(Message::builder().text(format!("{}: {}", e.path, e.message)).build())
+                .message(
+                    Message::builder()
+                        .text(format!("{}: {}", e.path, e.message))
+                        .build(),
+                )
                 .level(json!("warning"))
                 .build();
             if !e.path.is_empty() {
@@ -227,7 +285,11 @@ pub fn build(report: &Report) -> Sarif {
                     Location::builder()
                         .physical_location(
                             PhysicalLocation::builder()
-                                .artifact_location(ArtifactLocation::builder().uri(uri(report, &e.path)).build())
+                                .artifact_location(
+                                    ArtifactLocation::builder()
+                                        .uri(uri(report, &e.path))
+                                        .build(),
+                                )
                                 .build(),
                         )
                         .build(),
@@ -241,7 +303,11 @@ pub fn build(report: &Report) -> Sarif {
     let invocation = Invocation::builder()
         .execution_successful(true)
         .tool_execution_notifications(notifications)
-        .properties(PropertyBag::builder().additional_properties(inv_props).build())
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(inv_props)
+                .build(),
+        )
         .build();
     let driver = ToolComponent::builder()
         .name("vippsleaks")
@@ -268,13 +334,20 @@ pub fn build(report: &Report) -> Sarif {
         bases.insert(
             "%SRCROOT%".to_owned(),
             ArtifactLocation::builder()
-                .uri(format!("file://{}", utf8_percent_encode(&base, URI_ESCAPES)))
+                .uri(format!(
+                    "file://{}",
+                    utf8_percent_encode(&base, URI_ESCAPES)
+                ))
                 .build(),
         );
         run.original_uri_base_ids = Some(bases);
     }
     if let Some(repo) = report.repository {
-        run.version_control_provenance = Some(vec![VersionControlDetails::builder().repository_uri(repo).build()]);
+        run.version_control_provenance = Some(vec![
+            VersionControlDetails::builder()
+                .repository_uri(repo)
+                .build(),
+        ]);
     }
     Sarif::builder()
         .schema(SCHEMA)

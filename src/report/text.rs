@@ -70,24 +70,40 @@ fn render(report: &Report, f: &Finding, renderer: &Renderer) -> String {
     if span.is_empty() && !source.is_empty() {
         span = 0..1;
     }
-    let shown = if report.show_secrets { f.raw.clone() } else { f.redacted.clone() };
+    let shown = if report.show_secrets {
+        f.raw.clone()
+    } else {
+        f.redacted.clone()
+    };
     let label = format!("{} {shown}", f.kind_label());
     let mut notes = Vec::new();
     let env = f.environment.as_str();
-    notes.push(format!("environment: {env}; confidence: {:?}; fingerprint: {}", f.confidence, f.fingerprint).to_lowercase().replace(&f.fingerprint.to_lowercase(), &f.fingerprint));
+    notes.push(
+        format!(
+            "environment: {env}; confidence: {:?}; fingerprint: {}",
+            f.confidence, f.fingerprint
+        )
+        .to_lowercase()
+        .replace(&f.fingerprint.to_lowercase(), &f.fingerprint),
+    );
     if let Some(enc) = &f.encoding {
         notes.push(format!("stored {enc} in the file"));
     }
     for r in &f.related {
         let what = match r.kind {
             KeyKind::ClientId => format!("paired with client_id {} on line {}", r.value, r.line),
-            KeyKind::MerchantSerialNumber => format!("sales unit: MSN {} on line {}", r.value, r.line),
+            KeyKind::MerchantSerialNumber => {
+                format!("sales unit: MSN {} on line {}", r.value, r.line)
+            }
             other => format!("{} on line {}", other.label(), r.line),
         };
         notes.push(what);
     }
     if let Some(c) = &f.commit {
-        notes.push(format!("introduced in commit {} by {} on {}", c.sha, c.author, c.date));
+        notes.push(format!(
+            "introduced in commit {} by {} on {}",
+            c.sha, c.author, c.date
+        ));
     }
     let mut steps = String::from("to fix:");
     if let Some(rule) = report.rule(&f.rule_id) {
@@ -101,7 +117,10 @@ fn render(report: &Report, f: &Finding, renderer: &Renderer) -> String {
         .path(f.path.as_str())
         .fold(false)
         .annotation(AnnotationKind::Primary.span(span).label(label.as_str()));
-    let mut group: Group = level.primary_title(f.message()).id(f.rule_id.as_str()).element(snippet);
+    let mut group: Group = level
+        .primary_title(f.message())
+        .id(f.rule_id.as_str())
+        .element(snippet);
     for note in &notes {
         group = group.element(Level::NOTE.message(note.as_str()));
     }
