@@ -273,8 +273,9 @@ impl Finding {
     }
 }
 
-/// Masks a secret in a line: the character columns `span` (1-based, end exclusive) and every
-/// token of 8 or more characters that is part of the secret or contains it.
+/// Masks secrets in a line: the character columns `span` (1-based, end exclusive), every token
+/// of 8 or more characters that is part of `secret` or contains it, and every other token that
+/// has the shape of a key (a frame must not show the neighbouring key either).
 pub fn mask(line: &str, secret: &str, span: Option<(usize, usize)>) -> String {
     let chars: Vec<char> = line.chars().collect();
     let mut hide = vec![false; chars.len()];
@@ -295,15 +296,24 @@ pub fn mask(line: &str, secret: &str, span: Option<(usize, usize)>) -> String {
             continue;
         }
         let start = i;
+        let mut separator = false;
         while i < chars.len() && is_token(chars[i]) {
+            // `NAME=value`: a '=' that is not trailing padding ends the token
+            if chars[i] == '=' && chars.get(i + 1).is_some_and(|&c| c != '=' && is_token(c)) {
+                separator = true;
+                break;
+            }
             i += 1;
         }
         let token: String = chars[start..i].iter().collect();
-        let token = token.trim_end_matches('=');
-        if token.len() >= 8
-            && (secret.contains(token) || (secret.len() >= 8 && token.contains(secret)))
-        {
+        let bare = token.trim_end_matches('=');
+        let hides_secret = bare.len() >= 8
+            && (secret.contains(bare) || (secret.len() >= 8 && bare.contains(secret)));
+        if hides_secret || looks_like_key(bare) {
             hide[start..i].iter_mut().for_each(|h| *h = true);
+        }
+        if separator {
+            i += 1;
         }
     }
     chars
@@ -311,6 +321,17 @@ pub fn mask(line: &str, secret: &str, span: Option<(usize, usize)>) -> String {
         .zip(hide)
         .map(|(&c, h)| if h { '*' } else { c })
         .collect()
+}
+
+/// A token with the shape of a secret key (not a client_id, which is not secret).
+fn looks_like_key(token: &str) -> bool {
+    use crate::detect::shape::{self, Shape};
+    token.len() >= 16
+        && match shape::classify(token) {
+            Some(s @ (Shape::Hex32 | Shape::Base64Secret)) => !shape::is_fake(token, s),
+            Some(Shape::Guid | Shape::Digits) => false,
+            None => shape::decode_inner(token).is_some(),
+        }
 }
 
 #[cfg(test)]
