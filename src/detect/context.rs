@@ -24,6 +24,8 @@ pub enum Evidence {
     Medium,
     /// Vipps is named within three lines.
     Near,
+    /// Vipps is named on the key's own line, close to it.
+    SameLine,
     /// Vipps is in the key's own name or its section.
     Strong,
 }
@@ -190,6 +192,7 @@ impl FileContext {
             return Evidence::Foreign;
         }
         match vipps {
+            Some((0, bytes)) if bytes <= 400 => Evidence::SameLine,
             Some((lines, bytes)) if lines <= 3 && bytes <= 1500 => Evidence::Near,
             Some((lines, bytes)) if lines <= 40 && bytes <= 8000 => Evidence::Medium,
             _ if self.path_vipps => Evidence::Medium,

@@ -160,7 +160,7 @@ impl Detector {
             let related = related(text, a, &pairs);
             let environment = ctx.environment(text, &c.name, a.start);
             let confidence = match evidence {
-                Evidence::Strong | Evidence::Near => Confidence::High,
+                Evidence::Strong | Evidence::SameLine | Evidence::Near => Confidence::High,
                 Evidence::Medium => Confidence::Medium,
                 _ if rule.evidence == EvidenceNeed::NotVipps => Confidence::Medium,
                 _ => Confidence::Low,
@@ -250,7 +250,13 @@ impl Detector {
             });
             let ok = match rule.evidence {
                 EvidenceNeed::Any => ev != Evidence::Foreign || rule.role == Role::Pair,
-                EvidenceNeed::Vipps if weak_name => ev >= Evidence::Near,
+                // `secret` or `key` alone may lean on Vipps text close by; with another word
+                // (`NEXTAUTH_SECRET`, `ENCRYPTION_KEY`) it names something else unless Vipps is
+                // in the name, its section or its own line.
+                EvidenceNeed::Vipps if weak_name && only_neutral_words(&c.name, rule) => {
+                    ev >= Evidence::Near
+                }
+                EvidenceNeed::Vipps if weak_name => ev >= Evidence::SameLine,
                 EvidenceNeed::Vipps if c.positional => ev >= Evidence::Medium,
                 EvidenceNeed::Vipps => ev >= Evidence::File,
                 EvidenceNeed::NotVipps => ev <= Evidence::None,
@@ -261,6 +267,40 @@ impl Detector {
         }
         None
     }
+}
+
+/// Words that say nothing about which service a key belongs to.
+const NEUTRAL_WORDS: &[&str] = &[
+    "vipps",
+    "mobilepay",
+    "client",
+    "api",
+    "test",
+    "prod",
+    "production",
+    "live",
+    "dev",
+    "sandbox",
+    "staging",
+    "value",
+    "the",
+    "my",
+    "default",
+    "env",
+    "config",
+    "settings",
+    "x",
+    "ocp",
+];
+
+/// The name is a weak name of `rule` and nothing more (`secret`, `@secret`, `secret_test`,
+/// `PrimaryKey`).
+fn only_neutral_words(name: &KeyName, rule: &Rule) -> bool {
+    name.words.iter().all(|w| {
+        NEUTRAL_WORDS.contains(&w.as_str())
+            || w.bytes().all(|b| b.is_ascii_digit())
+            || rule.weak_names.iter().any(|n| n.iter().any(|x| x == w))
+    })
 }
 
 /// A GUID bound to a client-id name within five lines: a client_id/client_secret pair.
