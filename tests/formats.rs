@@ -102,6 +102,11 @@ fn sql_dumps() {
 }
 
 #[test]
+fn tables_and_plists() {
+    insta::assert_snapshot!(family("tables"));
+}
+
+#[test]
 fn other_apis_and_legacy_mobilepay() {
     insta::assert_snapshot!(family("other"));
 }

@@ -52,6 +52,7 @@ pub fn assignments(text: &Text) -> Vec<Assignment> {
     let mut continued = Vec::new();
     joined_values(text, &mut out, &mut continued);
     sql_columns(text, &mut out);
+    table_columns(text, &mut out);
     for line in 0..text.line_count() {
         if continued.binary_search(&line).is_ok() {
             continue;
@@ -410,14 +411,14 @@ fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)
 }
 
 static SIBLING_KEY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)["']?\b(?:key|name|header|variable|field)["']?\s*[:=]\s*(?:["']([^"'\n]{1,100})["']|([A-Za-z_][\w.:-]{0,99})\s*$)"#)
+    Regex::new(r#"(?i)["']?\b(?:key|name|header|variable|field)["']?\s*[:=]\s*(?:["']([^"'\n]{1,100})["']|([A-Za-z_][\w.:-]{0,99})\s*$)|<key>\s*([^<\n]{1,100})</key>"#)
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
 /// Postman and HAR keep the name in a sibling field: `"key": "client_secret"` a line or two
 /// above `"value": "..."`.
 fn name_from_lines_above(text: &Text, line: usize, s: &str, start: usize) -> Option<String> {
-    let before = s[..start].trim_end_matches(['"', '\'', ' ', '\t', ':', '=']);
+    let before = s[..start].trim_end_matches(['"', '\'', ' ', '\t', ':', '=', '>']);
     let before = before.trim_end_matches(['"', '\'']);
     let word: String = before
         .chars()
@@ -427,7 +428,10 @@ fn name_from_lines_above(text: &Text, line: usize, s: &str, start: usize) -> Opt
         .into_iter()
         .rev()
         .collect();
-    if !(word.eq_ignore_ascii_case("value") || word.eq_ignore_ascii_case("default")) {
+    if !["value", "default", "string"]
+        .iter()
+        .any(|w| word.eq_ignore_ascii_case(w))
+    {
         return None;
     }
     (1..=3)
@@ -436,7 +440,7 @@ fn name_from_lines_above(text: &Text, line: usize, s: &str, start: usize) -> Opt
             SIBLING_KEY
                 .captures_iter(text.line(l))
                 .last()
-                .and_then(|c| c.get(1).or_else(|| c.get(2)))
+                .and_then(|c| c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)))
                 .map(|m| m.as_str().to_owned())
         })
         .or_else(|| {
@@ -470,7 +474,7 @@ fn encoded_document(token: &str) -> Option<String> {
 }
 
 /// `base64(client_id:client_secret)` from a Basic authorization header.
-fn basic_credentials(value: &str) -> Option<(String, String)> {
+pub fn basic_credentials(value: &str) -> Option<(String, String)> {
     let bytes = shape::decode_base64(value)?;
     let decoded = String::from_utf8(bytes).ok()?;
     let (user, secret) = decoded.split_once(':')?;
@@ -626,6 +630,76 @@ fn joined(name: String, value: String, start: usize, end: usize, line: usize) ->
         line,
         via: Via::Joined,
         basic_user: None,
+    }
+}
+
+/// Splits a delimited line into (byte offset, field) pairs, trimming spaces and quotes.
+fn fields(line: &str, delimiter: char) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for part in line.split(delimiter) {
+        let lead = part.len() - part.trim_start_matches([' ', '"', '\'']).len();
+        out.push((at + lead, part.trim_matches([' ', '"', '\'', '\r'])));
+        at += part.len() + 1;
+    }
+    out
+}
+
+/// CSV and TSV with a header row: each value named by its column.
+fn table_columns(text: &Text, out: &mut Vec<Assignment>) {
+    let Some(header_line) =
+        (0..text.line_count().min(5)).find(|&l| !text.line(l).trim().is_empty())
+    else {
+        return;
+    };
+    let header = text.line(header_line);
+    let lower = header.to_ascii_lowercase();
+    if header.len() > 2000
+        || !(lower.contains("secret") || lower.contains("key") || lower.contains("client"))
+    {
+        return;
+    }
+    let Some(delimiter) = [',', '\t', ';']
+        .into_iter()
+        .find(|&d| header.matches(d).count() >= 1)
+    else {
+        return;
+    };
+    let names: Vec<&str> = fields(header, delimiter)
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    let name_like = |f: &str| {
+        !f.is_empty()
+            && f.len() <= 60
+            && f.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-. :".contains(&b))
+    };
+    if names.len() < 2 || !names.iter().all(|f| name_like(f)) {
+        return;
+    }
+    for line in header_line + 1..text.line_count() {
+        let row = text.line(line);
+        let cells = fields(row, delimiter);
+        if cells.len() != names.len() {
+            continue;
+        }
+        let base = text.line_start(line);
+        for ((offset, value), name) in cells.into_iter().zip(&names) {
+            if value.len() <= 200
+                && (shape::classify(value).is_some() || shape::decode_inner(value).is_some())
+            {
+                out.push(Assignment {
+                    name: (*name).to_owned(),
+                    value: value.to_owned(),
+                    start: base + offset,
+                    end: base + offset + value.len(),
+                    line,
+                    via: Via::SqlColumn,
+                    basic_user: None,
+                });
+            }
+        }
     }
 }
 

@@ -183,6 +183,20 @@ impl Detector {
     }
 
     fn candidate<'a>(&self, a: &'a Assignment) -> Option<Candidate<'a>> {
+        if let Some((user, secret)) = extract::basic_credentials(&a.value)
+            && !self.is_documentation_example(&secret)
+            && !shape::is_fake(&secret, Shape::Base64Secret)
+        {
+            // base64("client_id:client_secret") stored under any name
+            return Some(Candidate {
+                assignment: a,
+                name: KeyName::new("client_secret"),
+                value: secret,
+                shape: Shape::Base64Secret,
+                base64_wrapped: true,
+                positional: !shape::is_fake(&user, Shape::Guid),
+            });
+        }
         let positional = shape::is_guid(a.name.trim());
         let name = KeyName::new(if positional { "client_secret" } else { &a.name });
         if name.is_empty() {
