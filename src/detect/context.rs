@@ -126,7 +126,9 @@ impl Matchers {
         }
         let path_words = split_words(path);
         let path_vipps = path_words.iter().any(|w| is_vipps_word(w));
+        let ini_headers = (0..text.line_count()).filter(|&l| is_ini_header(text.line(l))).collect();
         FileContext {
+            ini_headers,
             vipps,
             foreign,
             hosts,
@@ -142,6 +144,8 @@ pub fn is_vipps_word(w: &str) -> bool {
 
 /// Where the markers of one file are.
 pub struct FileContext {
+    /// Lines that are `[section]` headers.
+    ini_headers: Vec<usize>,
     vipps: Vec<usize>,
     foreign: Vec<usize>,
     hosts: Vec<(usize, Environment)>,
@@ -174,7 +178,7 @@ impl FileContext {
         if m.names_foreign(&name.words) {
             return Evidence::Foreign;
         }
-        for section in sections(text, text.line_of(offset)) {
+        for section in self.sections(text, text.line_of(offset)) {
             let words = split_words(section);
             if words.iter().any(|w| is_vipps_word(w)) {
                 return Evidence::Strong;
@@ -217,6 +221,45 @@ impl FileContext {
         }
         env_from_words(&self.path_words).unwrap_or(Environment::Unknown)
     }
+}
+
+impl FileContext {
+    /// `sections`, with the INI header found by a lookup instead of a walk.
+    fn sections<'t>(&self, text: &'t Text, line: usize) -> Vec<&'t str> {
+        let mut out = indented_sections(text, line);
+        let i = self.ini_headers.partition_point(|&h| h < line);
+        if let Some(&h) = i.checked_sub(1).and_then(|i| self.ini_headers.get(i)) {
+            out.push(text.line(h).trim());
+        }
+        out
+    }
+}
+
+fn is_ini_header(s: &str) -> bool {
+    let t = s.trim_end();
+    t.len() >= 3 && t.len() <= 200 && t.starts_with('[') && t.ends_with(']') && !t.contains(',') && !t.contains('"')
+}
+
+/// The less-indented lines above `line`, nearest first (at most 300 lines up).
+fn indented_sections(text: &Text, line: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut level = indent(text.line(line));
+    let mut l = line;
+    let limit = line.saturating_sub(300);
+    while l > limit && level > 0 {
+        l -= 1;
+        let s = text.line(l);
+        let trimmed = s.trim();
+        if trimmed.is_empty() || s.len() > 400 {
+            continue;
+        }
+        let ind = indent(s);
+        if ind < level && (!trimmed.starts_with(['#', '/', '*', '<', '!']) || (trimmed.starts_with('<') && !trimmed.starts_with("</"))) {
+            out.push(trimmed);
+            level = ind;
+        }
+    }
+    out
 }
 
 fn env_from_words(words: &[String]) -> Option<Environment> {

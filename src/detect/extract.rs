@@ -78,8 +78,20 @@ pub fn assignments(text: &Text) -> Vec<Assignment> {
     out
 }
 
+/// Bytes that can be part of a key value (and of `=` padding and `%XX` escapes).
+static TOKEN_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-' | b'%' | b'=');
+        i += 1;
+    }
+    t
+};
+
 fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-' | b'%' | b'=')
+    TOKEN_BYTES[b as usize]
 }
 
 /// Scans one (possibly unescaped) line for value-shaped tokens and binds each to its name.
@@ -190,7 +202,13 @@ fn piece(
     if !ends_value(&b[end..]) {
         return;
     }
-    let name = match bind(s, start) {
+    let bound = bind(s, start);
+    if let Some(n) = &bound
+        && !could_name_a_key(n)
+    {
+        return;
+    }
+    let name = match bound {
         Some(n) if !is_filler(&n) => Some(n),
         _ => name_from_lines_above(text, line, s, start),
     };
@@ -222,6 +240,22 @@ fn piece(
         via,
         basic_user: None,
     });
+}
+
+/// Word stems without which a name cannot name a key, or lead to one (`value` looks further);
+/// a GUID names the secret after it. A cheap test that spares most tokens the full analysis.
+fn could_name_a_key(name: &str) -> bool {
+    const STEMS: &[&str] = &[
+        "secret", "key", "apim", "subscription", "client", "password", "passw", "pwd", "pass", "user", "msn",
+        "merchant", "serial", "basic", "value", "default", "string", "vipps", "mobilepay", "ibm", "sub", "or",
+        "and", "var", "let", "const", "str", "text", "new", "return", "set", "env", "arg", "val", "final", "static",
+        "readonly",
+    ];
+    if name.len() == 36 && shape::is_guid(name) {
+        return true;
+    }
+    let lower = name.to_ascii_lowercase();
+    STEMS.iter().any(|s| lower.contains(s)) || is_filler(name)
 }
 
 /// What may follow a whole value: a closing quote or bracket, a separator, the line's end.

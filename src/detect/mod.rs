@@ -321,12 +321,19 @@ fn only_neutral_words(name: &KeyName, rule: &Rule) -> bool {
 fn paired_client_id(c: &Candidate, all: &[Candidate]) -> bool {
     c.shape == Shape::Base64Secret
         && c.name.has("client")
-        && all.iter().any(|o| {
+        && near_lines(all, |o| o.assignment.line, c.assignment.line, 5).iter().any(|o| {
             o.shape == Shape::Guid
                 && o.name.has("client")
                 && o.name.has("id")
                 && o.assignment.line.abs_diff(c.assignment.line) <= 5
         })
+}
+
+/// The items of `sorted` (ordered by line) whose line is within `within` of `line`.
+fn near_lines<T>(sorted: &[T], line_of: impl Fn(&T) -> usize, line: usize, within: usize) -> &[T] {
+    let from = sorted.partition_point(|x| line_of(x) + within < line);
+    let to = sorted.partition_point(|x| line_of(x) <= line + within);
+    &sorted[from..to.max(from)]
 }
 
 /// The client_id and MSN nearest the secret, within a few lines.
@@ -339,7 +346,7 @@ fn related(text: &Text, a: &Assignment, pairs: &[(KeyKind, &Candidate)]) -> Vec<
         if a.basic_user.is_some() && kind == KeyKind::ClientId {
             continue;
         }
-        let nearest = pairs
+        let nearest = near_lines(pairs, |(_, c)| c.assignment.line, a.line, 12)
             .iter()
             .filter(|(k, c)| *k == kind && c.assignment.line.abs_diff(a.line) <= 12)
             .min_by_key(|(_, c)| {

@@ -73,13 +73,50 @@ pub fn classify(value: &str) -> Option<Shape> {
     if (4..=10).contains(&len) && value.bytes().all(|b| b.is_ascii_digit()) {
         return Some(Shape::Digits);
     }
-    if (20..=100).contains(&len) && !is_hex(value) && looks_base64(value) {
+    if (20..=100).contains(&len) && mixed_case(value) && !is_hex(value) && looks_base64(value) {
         let bytes = decode_base64(value)?;
         if (16..=66).contains(&bytes.len()) {
             return Some(Shape::Base64Secret);
         }
     }
     None
+}
+
+fn mixed_case(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_uppercase()) && s.bytes().any(|b| b.is_ascii_lowercase())
+}
+
+/// Value of a Base64 character in either alphabet.
+fn sextet(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    }
+}
+
+/// Whether the first 8 characters decode to printable ASCII: a cheap test before decoding a
+/// token that may hold an encoded key or document.
+pub fn starts_as_base64_text(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 8 {
+        return false;
+    }
+    b[..8].chunks(4).all(|quad| {
+        let mut n: u32 = 0;
+        for &c in quad {
+            match sextet(c) {
+                Some(v) => n = (n << 6) | u32::from(v),
+                None => return false,
+            }
+        }
+        [(n >> 16) as u8, (n >> 8) as u8, n as u8]
+            .iter()
+            .all(|&x| x.is_ascii_graphic() || x == b' ' || x == b'\n' || x == b'\r' || x == b'\t')
+    })
 }
 
 fn looks_base64(s: &str) -> bool {
@@ -221,7 +258,7 @@ fn longest_sequence(s: &str) -> usize {
 /// A value that is itself Base64 of a key (a Kubernetes Secret `data:` value, say): the inner
 /// key and its shape.
 pub fn decode_inner(value: &str) -> Option<(String, Shape)> {
-    if value.len() < 8 || is_hex(value) {
+    if value.len() < 8 || is_hex(value) || !starts_as_base64_text(value) {
         return None;
     }
     let bytes = decode_base64(value)?;
