@@ -1,15 +1,22 @@
 //! GitHub Actions workflow commands: one `::error` line per finding, shown on the diff.
+//!
+//! The runner reads these lines from the job's output and turns each into an annotation on the
+//! file and line it names. Values are escaped the way the Actions toolkit escapes them, so a
+//! path or message can never end the command early or start another one.
 
 use std::io::Write;
 
 use anyhow::Result;
 
 use super::Report;
+use crate::finding::Finding;
 use crate::rules::Severity;
 
 /// Escapes a workflow command's data (`%`, CR, LF).
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property values (also `:` and `,`).
@@ -17,30 +24,81 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn write(report: &Report, out: &mut dyn Write) -> Result<()> {
-    for f in report.findings {
-        let command = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "notice",
-        };
-        let title = format!("{} ({})", f.kind_label(), f.rule_id);
-        let message = format!(
-            "{} [{}]. Fingerprint {}.",
-            f.message(),
-            f.redacted,
-            f.fingerprint
-        );
-        writeln!(
-            out,
-            "::{command} file={},line={},col={},endColumn={},title={}::{}",
+/// The `file=...` and position properties. An archive member is annotated on the archive (it
+/// has no line of its own there), and standard input on nothing.
+fn position(f: &Finding) -> String {
+    if f.path == "<stdin>" {
+        return String::new();
+    }
+    match f.path.split_once("!/") {
+        Some((archive, _)) => format!("file={},", escape_property(archive)),
+        None => format!(
+            "file={},line={},col={},endColumn={},",
             escape_property(&f.path),
             f.line,
             f.column,
-            f.end_column,
+            f.end_column
+        ),
+    }
+}
+
+fn message(f: &Finding) -> String {
+    let mut m = f.message();
+    if let Some((_, member)) = f.path.split_once("!/") {
+        m.push_str(&format!(" (archive member {member}, line {})", f.line));
+    } else if f.path == "<stdin>" {
+        m.push_str(&format!(" (standard input, line {})", f.line));
+    }
+    if let Some(c) = &f.commit {
+        let short = c.sha.get(..12).unwrap_or(&c.sha);
+        m.push_str(&format!(" (commit {short})"));
+    }
+    m.push_str(&format!(" [{}]. ", f.redacted));
+    match f.suppressed {
+        Some(how) => {
+            let how = serde_json::to_value(how).ok();
+            let how = how
+                .as_ref()
+                .and_then(|v| v.as_str())
+                .unwrap_or("configuration");
+            m.push_str(&format!("Suppressed ({how}). "));
+        }
+        None => {
+            m.push_str(&super::short_fix(f));
+            m.push_str(". ");
+        }
+    }
+    m.push_str(&format!("Fingerprint {}.", f.fingerprint));
+    m
+}
+
+pub fn write(report: &Report, out: &mut dyn Write) -> Result<()> {
+    for f in report.findings {
+        // A finding silenced on purpose (shown with --no-suppress) is a notice, never an error.
+        let command = match (f.suppressed, f.severity) {
+            (Some(_), _) | (None, Severity::Note) => "notice",
+            (None, Severity::Error) => "error",
+            (None, Severity::Warning) => "warning",
+        };
+        let title = format!("{} ({})", f.kind_label(), f.rule_id);
+        writeln!(
+            out,
+            "::{command} {}title={}::{}",
+            position(f),
             escape_property(&title),
-            escape_data(&message)
+            escape_data(&message(f))
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_escape_what_would_end_them() {
+        assert_eq!(escape_property("a:b,c%d\r\ne"), "a%3Ab%2Cc%25d%0D%0Ae");
+        assert_eq!(escape_data("a:b,c%d\ne"), "a:b,c%25d%0Ae");
+    }
 }
