@@ -69,6 +69,21 @@ grep -q '^| `appsettings.json` | 5 | Vipps MobilePay client_secret | test |' "$w
 grep -q '^::error file=appsettings.json,line=5,' "$work/leak.log" || fail "leak: no annotation"
 grep -q 'leaked key(s): the job summary says which' "$work/leak.log" || fail "leak: no failure message"
 
+# --- the leak in a subdirectory: SARIF paths still start at the repository root -------------
+mkdir -p "$work/mono/services/pay api"
+cp "$leak/appsettings.json" "$work/mono/services/pay api/"
+set +e
+python3 "$shared/tools/run_composite_action.py" -w "$work/mono" -i "path=services/pay api" \
+  -i sarif-file="$work/mono.sarif" . > "$work/mono.log" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || { cat "$work/mono.log"; fail "subdirectory: the action exited $rc, not 1"; }
+python3 "$shared/tools/validate_sarif.py" --srcroot "$work/mono" -W --quiet "$work/mono.sarif"
+[ "$(jq -r '.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri' "$work/mono.sarif")" \
+  = "services/pay%20api/appsettings.json" ] || fail "subdirectory: SARIF path not from the root"
+grep -q '^::error file=services/pay api/appsettings.json,line=5,' "$work/mono.log" \
+  || fail "subdirectory: annotation not on the workspace path"
+
 # --- the same leak, not failing --------------------------------------------------------------
 python3 "$shared/tools/run_composite_action.py" -w "$leak" -i sarif-file="$work/soft.sarif" \
   -i fail-on-findings=false --json-out "$work/soft.json" . > "$work/soft.log" 2>&1 \
