@@ -152,7 +152,7 @@ grep -qx "kind=files" "$work/plan-push/output" || fail "plan: a new branch is no
 
 : > "$work/supp.sarif"
 run_step suppression "$work/supp" RANGE="$base..$head" SCAN_PATH=repo CONFIG= BASELINE= \
-  SUMMARY_FILE="$work/supp.sarif"
+  SARIF_FILE="$work/supp.sarif"
 no_secret "$work/supp/log" "$work/supp/summary"
 grep -qx "changes=2" "$work/supp/output" || { cat "$work/supp/log"; fail "suppression: not 2 changes"; }
 grep -q '^| `` .vippsleaksignore `` | file A |' "$work/supp/summary" || fail "suppression: ignore file not listed"
