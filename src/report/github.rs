@@ -95,6 +95,73 @@ pub fn write(report: &Report, out: &mut dyn Write) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::Detector;
+    use crate::finding::CommitInfo;
+    use crate::scan::{Limits, Summary, scan_bytes};
+
+    /// Synthetic keys of a made-up test sales unit, as `path` holds them.
+    fn findings(path: &str) -> Vec<Finding> {
+        let text = "# Vipps MobilePay (apitest.vipps.no)\n\
+                    VIPPS_MSN=6630418\n\
+                    VIPPS_CLIENT_SECRET=Hq2LwXr8PzN4cVb7TkYs1mDf9Ag=\n";
+        scan_bytes(
+            &Detector::builtin(),
+            path,
+            text.as_bytes(),
+            &Limits::default(),
+            0,
+        )
+        .findings
+    }
+
+    fn render(findings: &[Finding]) -> String {
+        let detector = Detector::builtin();
+        let report = Report {
+            findings,
+            errors: &[],
+            summary: &Summary::default(),
+            rules: &detector.rules,
+            root: None,
+            show_secrets: false,
+            color: false,
+            repository: None,
+        };
+        let mut out = Vec::new();
+        write(&report, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn history_findings_name_their_commit() {
+        let mut found = findings("conf/.env");
+        assert_eq!(found.len(), 1);
+        found[0].commit = Some(CommitInfo {
+            sha: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567".into(),
+            author: "Someone".into(),
+            date: "2026-01-02".into(),
+            count: 2,
+        });
+        let out = render(&found);
+        assert!(
+            out.starts_with("::error file=conf/.env,line=3,col=21,"),
+            "{out}"
+        );
+        assert!(
+            out.contains("`VIPPS_CLIENT_SECRET` (commit 0a1b2c3d4e5f) [Hq2L…(28 chars)]. "),
+            "{out}"
+        );
+        assert!(!out.contains("Hq2LwX"), "{out}");
+    }
+
+    #[test]
+    fn standard_input_has_no_file() {
+        let out = render(&findings("<stdin>"));
+        assert!(
+            out.starts_with("::error title=Vipps MobilePay client_secret (vipps-client-secret)::"),
+            "{out}"
+        );
+        assert!(out.contains("(standard input, line 3)"), "{out}");
+    }
 
     #[test]
     fn properties_escape_what_would_end_them() {
