@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # the backticks in the expected lines are Markdown, not commands
 # The GitHub Action, run locally the way the runner runs it: action.yml is validated, then its
 # steps run on a workspace with a leaked key (the action must fail, write a valid SARIF file and
 # a summary, and print no secret) and on a clean one (it must succeed). The steps that only
@@ -11,6 +12,10 @@ if [ ! -d "$shared/tools" ]; then
   echo "action check skipped: $shared is not beside the project"
   exit 0
 fi
+
+for tool in git jq python3; do
+  command -v "$tool" > /dev/null || { echo "action check: $tool is needed" >&2; exit 1; }
+done
 
 cargo build --release --quiet
 export PATH="$PWD/target/release:$PATH"
