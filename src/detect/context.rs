@@ -126,7 +126,9 @@ impl Matchers {
         }
         let path_words = split_words(path);
         let path_vipps = path_words.iter().any(|w| is_vipps_word(w));
-        let ini_headers = (0..text.line_count()).filter(|&l| is_ini_header(text.line(l))).collect();
+        let ini_headers = (0..text.line_count())
+            .filter(|&l| is_ini_header(text.line(l)))
+            .collect();
         FileContext {
             ini_headers,
             vipps,
@@ -237,7 +239,12 @@ impl FileContext {
 
 fn is_ini_header(s: &str) -> bool {
     let t = s.trim_end();
-    t.len() >= 3 && t.len() <= 200 && t.starts_with('[') && t.ends_with(']') && !t.contains(',') && !t.contains('"')
+    t.len() >= 3
+        && t.len() <= 200
+        && t.starts_with('[')
+        && t.ends_with(']')
+        && !t.contains(',')
+        && !t.contains('"')
 }
 
 /// The less-indented lines above `line`, nearest first (at most 300 lines up).
@@ -254,7 +261,10 @@ fn indented_sections(text: &Text, line: usize) -> Vec<&str> {
             continue;
         }
         let ind = indent(s);
-        if ind < level && (!trimmed.starts_with(['#', '/', '*', '<', '!']) || (trimmed.starts_with('<') && !trimmed.starts_with("</"))) {
+        if ind < level
+            && (!trimmed.starts_with(['#', '/', '*', '<', '!'])
+                || (trimmed.starts_with('<') && !trimmed.starts_with("</")))
+        {
             out.push(trimmed);
             level = ind;
         }

@@ -321,12 +321,14 @@ fn only_neutral_words(name: &KeyName, rule: &Rule) -> bool {
 fn paired_client_id(c: &Candidate, all: &[Candidate]) -> bool {
     c.shape == Shape::Base64Secret
         && c.name.has("client")
-        && near_lines(all, |o| o.assignment.line, c.assignment.line, 5).iter().any(|o| {
-            o.shape == Shape::Guid
-                && o.name.has("client")
-                && o.name.has("id")
-                && o.assignment.line.abs_diff(c.assignment.line) <= 5
-        })
+        && near_lines(all, |o| o.assignment.line, c.assignment.line, 5)
+            .iter()
+            .any(|o| {
+                o.shape == Shape::Guid
+                    && o.name.has("client")
+                    && o.name.has("id")
+                    && o.assignment.line.abs_diff(c.assignment.line) <= 5
+            })
 }
 
 /// The items of `sorted` (ordered by line) whose line is within `within` of `line`.

@@ -3,8 +3,9 @@
 //! No secret goes into a message, a snippet or a property: results carry the redacted value and
 //! the fingerprint only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Result;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -125,6 +126,11 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
     );
     props.insert("precision".to_owned(), json!(rule.precision));
     props.insert("kind".to_owned(), json!(rule.kind));
+    // Code scanning files a rule with a security-severity under security only when it is tagged so.
+    let mut tags = rule.tags.clone();
+    if !tags.iter().any(|t| t == "security") {
+        tags.insert(0, "security".to_owned());
+    }
     let mut d = ReportingDescriptor::builder()
         .id(rule.id.clone())
         .name(rule.name.clone())
@@ -143,7 +149,7 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
         )
         .properties(
             PropertyBag::builder()
-                .tags(rule.tags.clone())
+                .tags(tags)
                 .additional_properties(props)
                 .build(),
         )
@@ -152,6 +158,8 @@ fn descriptor(rule: &Rule) -> ReportingDescriptor {
     d
 }
 
+/// Where a location points. An archive member has no file of its own in the repository, so
+/// its location is the archive as a whole (line 1) and the member is named in the message.
 fn location(
     report: &Report,
     path: &str,
@@ -160,15 +168,20 @@ fn location(
     end_column: usize,
     msg: Option<String>,
 ) -> Location {
-    let region = Region::builder()
-        .start_line(line as i64)
-        .start_column(column as i64)
-        .end_column(end_column.max(column + 1) as i64)
-        .build();
+    let region = if archive_member(path).is_some() {
+        Region::builder().start_line(1).build()
+    } else {
+        Region::builder()
+            .start_line(line as i64)
+            .start_column(column as i64)
+            .end_column(end_column.max(column + 1) as i64)
+            .build()
+    };
+    let file = archive_member(path).map_or(path, |(archive, _)| archive);
     let physical = PhysicalLocation::builder()
         .artifact_location(
             ArtifactLocation::builder()
-                .uri(uri(report, path))
+                .uri(uri(report, file))
                 .uri_base_id("%SRCROOT%")
                 .build(),
         )
@@ -183,7 +196,49 @@ fn location(
     }
 }
 
-fn result(report: &Report, f: &Finding, rule_index: Option<usize>) -> SarifResult {
+/// `a.zip!/dir/x.env` -> (`a.zip`, `dir/x.env`).
+fn archive_member(path: &str) -> Option<(&str, &str)> {
+    path.split_once("!/")
+}
+
+/// The file on disk that a finding's SARIF location names, when there is one to read: the
+/// scan root joined with the URI's path, or the path as given when there was no single root.
+/// Standard input has none.
+fn source_file(report: &Report, path: &str) -> Option<PathBuf> {
+    if path == "<stdin>" {
+        return None;
+    }
+    let file = archive_member(path).map_or(path, |(archive, _)| archive);
+    match report.root {
+        Some(root) => Some(root.join(relative_path(report, file))),
+        None => Some(PathBuf::from(file)),
+    }
+}
+
+/// GitHub's `primaryLocationLineHash` of every line of each file a result points at, read once.
+#[derive(Default)]
+struct LineHashes {
+    files: HashMap<PathBuf, Option<Vec<String>>>,
+}
+
+impl LineHashes {
+    /// The hash of `line` (1-based) in `file`; `None` when the file cannot be read or is shorter.
+    fn get(&mut self, file: PathBuf, line: usize) -> Option<String> {
+        let hashes = self.files.entry(file).or_insert_with_key(|f| {
+            std::fs::read(f)
+                .ok()
+                .map(|bytes| line_hash::line_hashes(&bytes))
+        });
+        hashes.as_ref()?.get(line.checked_sub(1)?).cloned()
+    }
+}
+
+fn result(
+    report: &Report,
+    f: &Finding,
+    rule_index: Option<usize>,
+    hashes: &mut LineHashes,
+) -> SarifResult {
     let related: Vec<Location> = f
         .related
         .iter()
@@ -201,12 +256,22 @@ fn result(report: &Report, f: &Finding, rule_index: Option<usize>) -> SarifResul
         .collect();
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert("vippsleaks/v1".to_owned(), f.fingerprint.clone());
+    let member = archive_member(&f.path);
+    let hashed_line = if member.is_some() { 1 } else { f.line };
+    if let Some(hash) = source_file(report, &f.path).and_then(|file| hashes.get(file, hashed_line))
+    {
+        fingerprints.insert("primaryLocationLineHash".to_owned(), hash);
+    }
     let mut props = BTreeMap::new();
     props.insert("kind".to_owned(), json!(f.kind));
     props.insert("environment".to_owned(), json!(f.environment));
     props.insert("confidence".to_owned(), json!(f.confidence));
     props.insert("redacted".to_owned(), json!(f.redacted));
     props.insert("keyName".to_owned(), json!(f.key_name));
+    if let Some((_, inner)) = member {
+        props.insert("archiveMember".to_owned(), json!(inner));
+        props.insert("memberLine".to_owned(), json!(f.line));
+    }
     if let Some(enc) = &f.encoding {
         props.insert("encoding".to_owned(), json!(enc));
     }
@@ -219,7 +284,10 @@ fn result(report: &Report, f: &Finding, rule_index: Option<usize>) -> SarifResul
     if report.show_secrets {
         props.insert("secret".to_owned(), json!(f.raw));
     }
-    let message = format!("{}. {}", f.message(), first_step(report, f));
+    let place = member.map_or_else(String::new, |(_, inner)| {
+        format!(" (archive member {inner}, line {})", f.line)
+    });
+    let message = format!("{}{place}. {}", f.message(), first_step(report, f));
     let mut builder_result = SarifResult::builder()
         .rule_id(f.rule_id.clone())
         .level(level(f.severity))
@@ -257,6 +325,7 @@ fn first_step(report: &Report, f: &Finding) -> String {
 
 pub fn build(report: &Report) -> Sarif {
     let rules: Vec<ReportingDescriptor> = report.rules.iter().map(descriptor).collect();
+    let mut hashes = LineHashes::default();
     let results: Vec<SarifResult> = report
         .findings
         .iter()
@@ -265,6 +334,7 @@ pub fn build(report: &Report) -> Sarif {
                 report,
                 f,
                 report.rules.iter().position(|r| r.id == f.rule_id),
+                &mut hashes,
             )
         })
         .collect();
@@ -360,4 +430,169 @@ pub fn write(report: &Report, out: &mut dyn Write) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, &build(report))?;
     writeln!(out)?;
     Ok(())
+}
+
+/// GitHub's `primaryLocationLineHash`, as `github/codeql-action/upload-sarif` computes it when a
+/// result has none: for each line, a rolling hash (base 37, wrapping at 64 bits) over the next
+/// 100 UTF-16 code units of the file that are not spaces or tabs, with CR and CRLF read as LF,
+/// written `hex:n` where n counts earlier lines with the same hash. Computing it here keeps alerts
+/// stable when the SARIF is uploaded without the checkout beside it.
+pub mod line_hash {
+    const BLOCK: usize = 100;
+    const BASE: u64 = 37;
+    /// Marks the end of the file, as upload-sarif does.
+    const END: u64 = 0xFFFF;
+
+    /// `BASE` to the power `BLOCK`, wrapping: what the code unit leaving the window weighed.
+    const fn leaving_weight() -> u64 {
+        let mut w: u64 = 1;
+        let mut i = 0;
+        while i < BLOCK {
+            w = w.wrapping_mul(BASE);
+            i += 1;
+        }
+        w
+    }
+
+    struct Hasher {
+        window: [u64; BLOCK],
+        /// The line whose hash is complete once the window has moved past this slot.
+        starts: [Option<usize>; BLOCK],
+        index: usize,
+        hash: u64,
+        line: usize,
+        at_line_start: bool,
+        after_cr: bool,
+        seen: std::collections::HashMap<u64, usize>,
+        out: Vec<String>,
+    }
+
+    impl Hasher {
+        fn emit(&mut self) {
+            if let Some(line) = self.starts[self.index].take() {
+                let n = self.seen.entry(self.hash).or_insert(0);
+                *n += 1;
+                if self.out.len() < line {
+                    self.out.resize(line, String::new());
+                }
+                self.out[line - 1] = format!("{:x}:{n}", self.hash);
+            }
+        }
+
+        fn push(&mut self, unit: u64) {
+            let leaving = std::mem::replace(&mut self.window[self.index], unit);
+            self.hash = BASE
+                .wrapping_mul(self.hash)
+                .wrapping_add(unit)
+                .wrapping_sub(leaving_weight().wrapping_mul(leaving));
+            self.index = (self.index + 1) % BLOCK;
+        }
+
+        fn feed(&mut self, unit: u64) {
+            let is_lf_of_crlf = self.after_cr && unit == u64::from(b'\n');
+            if unit == u64::from(b' ') || unit == u64::from(b'\t') || is_lf_of_crlf {
+                self.after_cr = false;
+                return;
+            }
+            self.after_cr = unit == u64::from(b'\r');
+            let unit = if self.after_cr {
+                u64::from(b'\n')
+            } else {
+                unit
+            };
+            self.emit();
+            if self.at_line_start {
+                self.at_line_start = false;
+                self.line += 1;
+                self.starts[self.index] = Some(self.line);
+            }
+            if unit == u64::from(b'\n') {
+                self.at_line_start = true;
+            }
+            self.push(unit);
+        }
+    }
+
+    /// The hash of every line of a file, line 1 first. The file is read as UTF-8, invalid
+    /// bytes replaced, as upload-sarif reads it.
+    pub fn line_hashes(bytes: &[u8]) -> Vec<String> {
+        let mut h = Hasher {
+            window: [0; BLOCK],
+            starts: [None; BLOCK],
+            index: 0,
+            hash: 0,
+            line: 0,
+            at_line_start: true,
+            after_cr: false,
+            seen: std::collections::HashMap::new(),
+            out: Vec::new(),
+        };
+        for unit in String::from_utf8_lossy(bytes).encode_utf16() {
+            h.feed(u64::from(unit));
+        }
+        h.feed(END);
+        for _ in 0..BLOCK {
+            h.emit();
+            h.push(0);
+        }
+        h.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_hash::line_hashes;
+
+    fn hashes(text: &str) -> Vec<String> {
+        line_hashes(text.as_bytes())
+    }
+
+    // Expected values are the published test vectors of upload-sarif's fingerprinting.
+    #[test]
+    fn line_hashes_match_upload_sarif() {
+        assert_eq!(hashes(""), ["c129715d7a2bc9a3:1"]);
+        assert_eq!(
+            hashes(" a\nb\n  \t\tc\n d"),
+            [
+                "271789c17abda88f:1",
+                "54703d4cd895b18:1",
+                "180aee12dab6264:1",
+                "a23a3dc5e078b07b:1"
+            ]
+        );
+        assert_eq!(
+            hashes(" hello; \t\r\nworld!!!\r\n\r\n\r\n  \t\tGreetings\r\n End\r\n"),
+            [
+                "e9496ae3ebfced30:1",
+                "fb7c023a8b9ccb3f:1",
+                "ce8ba1a563dcdaca:1",
+                "e20e36e16fcb0cc8:1",
+                "b3edc88f2938467e:1",
+                "c8e28b0b4002a3a0:1",
+                "c129715d7a2bc9a3:1"
+            ]
+        );
+    }
+
+    #[test]
+    fn repeated_lines_are_counted() {
+        let got = hashes(&"Lorem ipsum dolor sit amet.\n".repeat(10));
+        assert_eq!(got.len(), 11);
+        for (i, h) in got.iter().take(6).enumerate() {
+            assert_eq!(h, &format!("a7f2ff13bc495cf2:{}", i + 1));
+        }
+        assert_eq!(got[6], "a7f2ff1481e87703:1");
+    }
+
+    #[test]
+    fn line_endings_and_indentation_do_not_change_the_hash() {
+        assert_eq!(hashes("a = 1\nb = 2\n"), hashes("a = 1\r\nb = 2\r\n"));
+        assert_eq!(hashes("a = 1\nb = 2\n"), hashes("\ta = 1\n  b = 2\n"));
+        assert_ne!(hashes("a = 1\nb = 2\n"), hashes("a = 1\nb = 3\n"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_read_as_replacement_characters() {
+        assert_eq!(line_hashes(b"k = \xff\n"), hashes("k = \u{fffd}\n"));
+    }
 }
