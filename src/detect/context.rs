@@ -140,6 +140,12 @@ impl Matchers {
     }
 }
 
+/// Whether a path names Vipps MobilePay (`src/vipps/token.js`, `MobilePayClient.cs`).
+pub fn path_names_vipps(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.contains("vipps") || lower.contains("mobilepay")
+}
+
 pub fn is_vipps_word(w: &str) -> bool {
     w == "vipps" || w == "mobilepay"
 }

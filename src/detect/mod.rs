@@ -39,25 +39,31 @@ pub struct Detector {
     prefilter: AhoCorasick,
 }
 
-/// Words whose absence rules out every rule (matched without case).
-const PREFILTER: &[&str] = &[
-    "secret",
-    "subscription",
-    "apim",
-    "password",
-    "passw",
-    "pwd",
-    "basic ",
-    "vipps",
-    "mobilepay",
-    "ibm",
-    "sub_key",
-    "subkey",
-    "sub-key",
-    "primary",
-    "secondary",
-    "key",
-];
+/// Words a file must hold (without case) for a rule to match anything in it: the longest word
+/// of each name of each rule that needs no Vipps evidence, and the Vipps markers (every other
+/// rule needs Vipps in the text or in the path, which is checked apart).
+fn prefilter_words(rules: &[Rule], context: &Context) -> Vec<String> {
+    let mut words: Vec<String> = context
+        .vipps_markers
+        .iter()
+        .chain(&context.test_markers)
+        .chain(&context.production_markers)
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    for rule in rules
+        .iter()
+        .filter(|r| r.role == Role::Report && r.evidence != EvidenceNeed::Vipps)
+    {
+        for name in rule.names.iter().chain(&rule.weak_names) {
+            if let Some(longest) = name.iter().max_by_key(|w| w.len()) {
+                words.push(longest.to_ascii_lowercase());
+            }
+        }
+    }
+    words.sort();
+    words.dedup();
+    words
+}
 
 /// A value bound to a name, with what the rules need to know about it.
 struct Candidate<'a> {
@@ -75,7 +81,7 @@ impl Detector {
     pub fn new(rules: Vec<Rule>, context: &Context) -> Self {
         let prefilter = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .build(PREFILTER)
+            .build(prefilter_words(&rules, context))
             .unwrap_or_else(|e| unreachable!("prefilter: {e}"));
         Detector {
             rules,
@@ -88,9 +94,10 @@ impl Detector {
         Detector::new(crate::rules::builtin(), &crate::rules::builtin_context())
     }
 
-    /// Whether a file could hold a key at all (cheap; most files cannot).
-    pub fn may_contain(&self, text: &str) -> bool {
-        self.prefilter.is_match(text)
+    /// Whether a file could hold a key at all (cheap; most files cannot). Works on raw bytes
+    /// of ASCII-compatible files, so most files are never decoded.
+    pub fn may_contain(&self, path: &str, text: &[u8]) -> bool {
+        context::path_names_vipps(path) || self.prefilter.is_match(text)
     }
 
     /// The ids of the rules that match anything in `text` (pair rules included): for checking
@@ -115,7 +122,7 @@ impl Detector {
     }
 
     fn detect_at_depth(&self, path: &str, text: &Text, depth: usize) -> Vec<Finding> {
-        if !self.may_contain(&text.text) {
+        if !self.may_contain(path, text.text.as_bytes()) {
             return Vec::new();
         }
         let mut assignments = extract::assignments(text);

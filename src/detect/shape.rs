@@ -129,7 +129,7 @@ fn looks_base64(s: &str) -> bool {
 /// characters, and words that happen to use the Base64 alphabet.
 pub fn is_fake(value: &str, shape: Shape) -> bool {
     let lower = value.to_ascii_lowercase();
-    if longest_run(&lower) >= 5 || longest_sequence(&lower) >= 6 {
+    if longest_run(&lower) >= 6 || longest_sequence(&lower) >= 6 {
         return true;
     }
     match shape {
