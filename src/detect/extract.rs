@@ -354,7 +354,19 @@ fn is_filler(name: &str) -> bool {
             | "export"
             | "env"
             | "arg"
+            | "some"
+            | "ok"
+            | "body"
+            | "secretstring"
+            | "secret"
+            | "box"
+            | "from"
+            | "parse"
+            | "of"
     ) || lower.bytes().all(|b| b.is_ascii_digit())
+        || ["::from", "::new", ".from", ".of", "::parse"]
+            .iter()
+            .any(|suffix| lower.strip_suffix(suffix).is_some_and(|rest| is_filler(rest) || rest.is_empty()))
         || is_serialized_length(lower)
 }
 
@@ -428,7 +440,9 @@ fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)
                     | b"||"
                     | b"->"
                     | b"=="
-            );
+            )
+            // a method call with the value as its argument: `.clientSecret("...")`
+            || (sep == b"(" && i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'));
         if !ok {
             return None;
         }
@@ -600,7 +614,7 @@ fn unescape(s: &str) -> (String, Vec<usize>) {
 }
 
 static BLOCK_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"^(\s*)(?:-\s+)?["']?([A-Za-z_$][\w.\-:$]*)["']?\s*[:=]\s*(?:([|>][-+0-9]*)|"([^"]*)\\|)\s*$"#)
+    Regex::new(r#"^(\s*)(?:-\s+)?["']?([A-Za-z_$][\w.\-:$]*)["']?\s*[:=]\s*(?:([|>][-+0-9]*)|"([^"]*)\\|([A-Za-z0-9+/=_-]{4,})\\|)\s*$"#)
         .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
@@ -624,8 +638,8 @@ fn joined_values(text: &Text, out: &mut Vec<Assignment>, continued: &mut Vec<usi
         };
         let indent = c.get(1).map_or(0, |m| m.as_str().len());
         let name = c.get(2).map_or("", |m| m.as_str()).to_owned();
-        if let Some(first) = c.get(4) {
-            // "abc\  +  def"
+        if let Some(first) = c.get(4).or_else(|| c.get(5)) {
+            // "abc\  +  def", and `key=abc\  +  def` in .properties
             let mut value = first.as_str().to_owned();
             let start = text.line_start(line) + first.start();
             let mut l = line + 1;
