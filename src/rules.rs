@@ -119,15 +119,34 @@ pub struct Context {
 const BUILTIN_RULES: &[(&str, &str)] = &[("rules/vipps.toml", include_str!("../rules/vipps.toml"))];
 const BUILTIN_CONTEXT: &str = include_str!("../rules/context.toml");
 
-/// Parses a rule file's text; `origin` names it in errors.
+/// Parses a rule file's text; `origin` names it in errors, with the line.
 pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
-    let file: RuleFile = toml::from_str(text).with_context(|| format!("{origin}: invalid rule file"))?;
+    let file: RuleFile = toml::from_str(text).map_err(|e| match e.span() {
+        Some(span) => crate::config::located(Path::new(origin), text, span, e.message()),
+        None => anyhow::anyhow!("{origin}: {}", e.message()),
+    })?;
+    // the line of a rule, for errors found after parsing
+    let line_of =
+        |id: &str| crate::config::line_at(text, text.find(&format!("\"{id}\"")).unwrap_or(0));
     for rule in &file.rules {
-        if rule.id.is_empty() || !rule.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') {
-            bail!("{origin}: rule id {:?} must be letters, digits, '-' or '.'", rule.id);
+        if rule.id.is_empty()
+            || !rule
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            bail!(
+                "{origin}:{}: rule id {:?} must be letters, digits, '-' or '.'",
+                line_of(&rule.id),
+                rule.id
+            );
         }
         if rule.names.is_empty() || rule.names.iter().any(Vec::is_empty) {
-            bail!("{origin}: rule {} needs at least one non-empty name", rule.id);
+            bail!(
+                "{origin}:{}: rule {} needs at least one name, and no name may be empty",
+                line_of(&rule.id),
+                rule.id
+            );
         }
     }
     Ok(file.rules)
@@ -137,7 +156,9 @@ pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
 pub fn builtin() -> Vec<Rule> {
     BUILTIN_RULES
         .iter()
-        .flat_map(|(origin, text)| parse_rules(origin, text).unwrap_or_else(|e| unreachable!("built-in rules: {e:#}")))
+        .flat_map(|(origin, text)| {
+            parse_rules(origin, text).unwrap_or_else(|e| unreachable!("built-in rules: {e:#}"))
+        })
         .collect()
 }
 
@@ -147,7 +168,8 @@ pub fn builtin_context() -> Context {
 
 /// Loads a user's rule file.
 pub fn load_file(path: &Path) -> Result<Vec<Rule>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read rule file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read rule file {}", path.display()))?;
     parse_rules(&path.display().to_string(), &text)
 }
 
