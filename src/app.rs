@@ -125,7 +125,7 @@ pub fn emit(
     out: &OutputArgs,
     suppress: &SuppressArgs,
 ) -> Result<Exit> {
-    prepared.suppressions.mark(&mut outcome.findings);
+    prepared.suppressions.mark(&mut outcome.findings, root);
     if let Some(path) = &suppress.write_baseline {
         // the findings just written are the baseline from now on, this run included
         Baseline::write(path, &outcome.findings, root)?.mark(&mut outcome.findings);

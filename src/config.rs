@@ -281,16 +281,19 @@ impl PathGlobs {
         })
     }
 
-    /// Whether any glob matches `path` (a path as scanned: relative to the current directory,
-    /// or absolute).
-    pub fn is_match(&self, path: &Path) -> bool {
-        self.candidates(path).iter().any(|c| self.set.is_match(c))
+    /// Whether any glob matches `path`: a path as scanned (relative to the current directory,
+    /// or absolute), or failing that relative to `root` (a history scan's paths are relative to
+    /// the repository).
+    pub fn is_match(&self, path: &Path, root: Option<&Path>) -> bool {
+        self.candidates(path, root)
+            .iter()
+            .any(|c| self.set.is_match(c))
     }
 
     /// Which globs (by index) match `path` or a directory above it.
-    pub fn matches(&self, path: &Path) -> Vec<bool> {
+    pub fn matches(&self, path: &Path, root: Option<&Path>) -> Vec<bool> {
         let mut hit = vec![false; self.len];
-        for c in self.candidates(path) {
+        for c in self.candidates(path, root) {
             for i in self.set.matches(&c) {
                 hit[i] = true;
             }
@@ -298,15 +301,16 @@ impl PathGlobs {
         hit
     }
 
-    /// The path relative to the base, and every directory above it. A relative path that is
-    /// not under the base (a repository-relative path from a history scan) is taken as it is.
-    fn candidates(&self, path: &Path) -> Vec<PathBuf> {
-        let abs = absolute(path);
-        let rel = self
-            .bases
+    /// The path relative to the base, and every directory above it; nothing when the path is
+    /// not under the base.
+    fn candidates(&self, path: &Path, root: Option<&Path>) -> Vec<PathBuf> {
+        let mut tries = vec![absolute(path)];
+        if let Some(root) = root.filter(|_| path.is_relative()) {
+            tries.push(absolute(&root.join(path)));
+        }
+        let rel = tries
             .iter()
-            .find_map(|b| abs.strip_prefix(b).ok().map(Path::to_path_buf))
-            .or_else(|| path.is_relative().then(|| lexical(path)));
+            .find_map(|abs| self.bases.iter().find_map(|b| abs.strip_prefix(b).ok()));
         let Some(rel) = rel else {
             return Vec::new();
         };
@@ -402,16 +406,19 @@ mod tests {
             &[("tests/**", ()), ("vendor", ()), ("*.lock", ())],
         )
         .unwrap();
-        assert!(g.is_match(Path::new("proj/tests/a/b.env")));
-        assert!(g.is_match(Path::new("proj/vendor/x/y.json")));
-        assert!(g.is_match(Path::new("proj/Cargo.lock")));
-        assert!(!g.is_match(Path::new("proj/sub/Cargo.lock")));
-        assert!(!g.is_match(Path::new("proj/src/tests.rs")));
-        assert!(!g.is_match(Path::new("other/tests/a.env")));
-        // a repository-relative path from a history scan
-        assert!(g.is_match(Path::new("tests/a.env")));
+        let m = |p: &str| g.is_match(Path::new(p), None);
+        assert!(m("proj/tests/a/b.env"));
+        assert!(m("proj/vendor/x/y.json"));
+        assert!(m("proj/Cargo.lock"));
+        assert!(!m("proj/sub/Cargo.lock"));
+        assert!(!m("proj/src/tests.rs"));
+        assert!(!m("other/tests/a.env"));
+        assert!(!m("tests/a.env"));
+        // a repository-relative path from a history scan of `proj`
+        assert!(g.is_match(Path::new("tests/a.env"), Some(Path::new("proj"))));
+        assert!(!g.is_match(Path::new("tests/a.env"), Some(Path::new("other"))));
         assert_eq!(
-            g.matches(Path::new("proj/vendor/Cargo.lock")),
+            g.matches(Path::new("proj/vendor/Cargo.lock"), None),
             vec![false, true, false]
         );
     }

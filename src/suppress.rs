@@ -62,18 +62,22 @@ impl Suppressions {
     }
 
     /// Marks the findings that the configuration or the ignore file silence. A finding keeps the
-    /// first reason it has: inline, then configuration, then ignore file.
-    pub fn mark(&self, findings: &mut [Finding]) {
+    /// first reason it has: inline, then configuration, then ignore file. `root` is the scan's
+    /// root, for paths relative to it.
+    pub fn mark(&self, findings: &mut [Finding], root: Option<&Path>) {
         for f in findings.iter_mut().filter(|f| f.suppressed.is_none()) {
             let file = Path::new(file_part(&f.path));
             if self.allowed.contains(&f.fingerprint)
-                || self.exclude.as_ref().is_some_and(|g| g.is_match(file))
+                || self
+                    .exclude
+                    .as_ref()
+                    .is_some_and(|g| g.is_match(file, root))
             {
                 f.suppressed = Some(Suppression::Config);
             } else if self
                 .ignore
                 .as_ref()
-                .is_some_and(|i| i.silences(&f.fingerprint, file))
+                .is_some_and(|i| i.silences(&f.fingerprint, file, root))
             {
                 f.suppressed = Some(Suppression::IgnoreFile);
             }
@@ -162,15 +166,16 @@ impl IgnoreFile {
         })
     }
 
-    /// Whether an entry silences the key `fingerprint` in `file`.
-    pub fn silences(&self, fingerprint: &str, file: &Path) -> bool {
+    /// Whether an entry silences the key `fingerprint` in `file` (`root` as in
+    /// `PathGlobs::is_match`).
+    pub fn silences(&self, fingerprint: &str, file: &Path, root: Option<&Path>) -> bool {
         let mut hits: Option<Vec<bool>> = None;
         self.entries
             .iter()
             .filter(|e| e.fingerprint == fingerprint)
             .any(|e| match (e.glob, &self.globs) {
                 (None, _) => true,
-                (Some(i), Some(globs)) => hits.get_or_insert_with(|| globs.matches(file))[i],
+                (Some(i), Some(globs)) => hits.get_or_insert_with(|| globs.matches(file, root))[i],
                 (Some(_), None) => false,
             })
     }
@@ -366,10 +371,12 @@ mod tests {
     fn ignore_file_reads_comments_and_globs() {
         let text = format!("# accepted keys\n\n{FP_A}   # the demo key\n{FP_B} docs/**\n");
         let f = IgnoreFile::parse(Path::new("p/.vippsleaksignore"), &text, Path::new("p")).unwrap();
-        assert!(f.silences(FP_A, Path::new("p/src/app.env")));
-        assert!(f.silences(FP_B, Path::new("p/docs/guide/setup.md")));
-        assert!(!f.silences(FP_B, Path::new("p/src/setup.md")));
-        assert!(!f.silences("00000000000000000000000000000000", Path::new("p/docs/a.md")));
+        let silences = |fp: &str, path: &str| f.silences(fp, Path::new(path), None);
+        assert!(silences(FP_A, "p/src/app.env"));
+        assert!(silences(FP_A, "elsewhere/app.env"));
+        assert!(silences(FP_B, "p/docs/guide/setup.md"));
+        assert!(!silences(FP_B, "p/src/setup.md"));
+        assert!(!silences("00000000000000000000000000000000", "p/docs/a.md"));
     }
 
     #[test]
