@@ -138,7 +138,9 @@ pub fn emit(
     let color = match out.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let report = Report {
         findings: &outcome.findings,
@@ -193,7 +195,9 @@ fn write_report(report: &Report, format: Format, output: Option<&Path>, quiet: b
     match output {
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&buf).context("cannot write to standard output")?;
+            stdout
+                .write_all(&buf)
+                .context("cannot write to standard output")?;
             stdout.flush().context("cannot write to standard output")?;
         }
         Some(path) => write_atomically(path, &buf)?,
@@ -207,11 +211,19 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        bail!("cannot write {}: {} is not a directory", path.display(), dir.display());
+        bail!(
+            "cannot write {}: {} is not a directory",
+            path.display(),
+            dir.display()
+        );
     }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
