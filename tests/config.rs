@@ -380,3 +380,30 @@ fn this_repository_scans_clean() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The example in docs/suppression.md is a working configuration.
+#[test]
+fn documented_example_configuration_is_valid() {
+    let doc = include_str!("../docs/suppression.md");
+    let start = doc.find("```toml\n").expect("a toml example") + "```toml\n".len();
+    let example = &doc[start..start + doc[start..].find("```").unwrap()];
+    let dir = repo();
+    write(dir.path(), ".vippsleaks.toml", example);
+    write(dir.path(), "ci/vippsleaks-rules.toml", EXTRA_RULE);
+    write(
+        dir.path(),
+        "vendor/lib/vipps.env",
+        &format!("VIPPS_CLIENT_SECRET={SECRET}\n"),
+    );
+    write(
+        dir.path(),
+        "pay.ini",
+        &format!("[acmepay]\nclient_secret = {OTHER_SECRET}\n"),
+    );
+    let (code, report) = scan_json(dir.path(), &["."]);
+    assert_eq!(code, 1, "{report}");
+    let found = paths(&report);
+    assert!(found.contains(&"pay.ini".to_owned()), "{report}");
+    assert!(!found.iter().any(|p| p.starts_with("vendor/")), "{report}");
+    assert_eq!(report["summary"]["suppressed"]["config"], 1);
+}
