@@ -247,28 +247,39 @@ pub struct PathGlobs {
     /// The directory as given and as the file system resolves it.
     bases: Vec<PathBuf>,
     set: GlobSet,
+    /// For each compiled glob, the index of the glob it was made from.
+    owner: Vec<usize>,
     len: usize,
+    /// The current directory when the globs were made, that relative paths start from.
+    cwd: PathBuf,
 }
 
 impl PathGlobs {
     /// Compiles `globs`; on error, the index of the glob that failed and why.
     pub fn new<T>(base: &Path, globs: &[(&str, T)]) -> std::result::Result<Self, (usize, String)> {
         let mut builder = GlobSetBuilder::new();
+        let mut owner = Vec::new();
         for (i, (g, _)) in globs.iter().enumerate() {
             let pattern = g.trim().trim_start_matches("./").trim_start_matches('/');
             let pattern = pattern.trim_end_matches('/');
             if pattern.is_empty() {
                 return Err((i, "an empty glob".into()));
             }
-            let glob = GlobBuilder::new(pattern)
-                .literal_separator(true)
-                .backslash_escape(true)
-                .build()
-                .map_err(|e| (i, e.kind().to_string()))?;
-            builder.add(glob);
+            // `dir/**` also matches `dir` itself, so that a walker can skip the whole directory
+            let whole_dir = pattern.strip_suffix("/**").filter(|d| !d.is_empty());
+            for p in std::iter::once(pattern).chain(whole_dir) {
+                let glob = GlobBuilder::new(p)
+                    .literal_separator(true)
+                    .backslash_escape(true)
+                    .build()
+                    .map_err(|e| (i, e.kind().to_string()))?;
+                builder.add(glob);
+                owner.push(i);
+            }
         }
         let set = builder.build().map_err(|e| (0, e.to_string()))?;
-        let mut bases = vec![absolute(base)];
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let mut bases = vec![absolute(base, &cwd)];
         if let Ok(real) = std::fs::canonicalize(base)
             && !bases.contains(&real)
         {
@@ -277,7 +288,9 @@ impl PathGlobs {
         Ok(PathGlobs {
             bases,
             set,
+            owner,
             len: globs.len(),
+            cwd,
         })
     }
 
@@ -295,7 +308,7 @@ impl PathGlobs {
         let mut hit = vec![false; self.len];
         for c in self.candidates(path, root) {
             for i in self.set.matches(&c) {
-                hit[i] = true;
+                hit[self.owner[i]] = true;
             }
         }
         hit
@@ -304,9 +317,9 @@ impl PathGlobs {
     /// The path relative to the base, and every directory above it; nothing when the path is
     /// not under the base.
     fn candidates(&self, path: &Path, root: Option<&Path>) -> Vec<PathBuf> {
-        let mut tries = vec![absolute(path)];
+        let mut tries = vec![absolute(path, &self.cwd)];
         if let Some(root) = root.filter(|_| path.is_relative()) {
-            tries.push(absolute(&root.join(path)));
+            tries.push(absolute(&root.join(path), &self.cwd));
         }
         let rel = tries
             .iter()
@@ -321,12 +334,11 @@ impl PathGlobs {
     }
 }
 
-/// `path` made absolute against the current directory, with `.` and `..` resolved lexically.
-fn absolute(path: &Path) -> PathBuf {
+/// `path` made absolute against `cwd`, with `.` and `..` resolved lexically.
+fn absolute(path: &Path, cwd: &Path) -> PathBuf {
     if path.is_absolute() {
         lexical(path)
     } else {
-        let cwd = std::env::current_dir().unwrap_or_default();
         lexical(&cwd.join(path))
     }
 }
@@ -414,12 +426,19 @@ mod tests {
         assert!(!m("proj/src/tests.rs"));
         assert!(!m("other/tests/a.env"));
         assert!(!m("tests/a.env"));
+        // a walker can skip these directories whole
+        assert!(m("proj/tests") && m("proj/vendor"));
+        assert!(!m("proj/src"));
         // a repository-relative path from a history scan of `proj`
         assert!(g.is_match(Path::new("tests/a.env"), Some(Path::new("proj"))));
         assert!(!g.is_match(Path::new("tests/a.env"), Some(Path::new("other"))));
         assert_eq!(
             g.matches(Path::new("proj/vendor/Cargo.lock"), None),
             vec![false, true, false]
+        );
+        assert_eq!(
+            g.matches(Path::new("proj/tests/Cargo.lock"), None),
+            vec![true, false, false]
         );
     }
 }
