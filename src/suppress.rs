@@ -356,7 +356,12 @@ pub fn apply(outcome: &mut ScanOutcome, args: &SuppressArgs) -> Result<()> {
         kept.push(f);
     }
     outcome.findings = kept;
-    outcome.summary.findings = outcome.findings.len() as u64;
+    // shown with `--no-suppress`, but still counted as suppressed, not as findings
+    outcome.summary.findings = outcome
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .count() as u64;
     Ok(())
 }
 

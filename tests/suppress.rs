@@ -385,7 +385,13 @@ fn every_mechanism_is_counted_and_no_suppress_shows_them_all() {
         "{report}"
     );
 
-    let (_, report) = scan_json(dir.path(), &["--baseline", "base.json", "--no-suppress"]);
+    let (code, report) = scan_json(dir.path(), &["--baseline", "base.json", "--no-suppress"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        report["summary"]["findings"], 0,
+        "shown, but still suppressed"
+    );
+    assert_eq!(report["summary"]["suppressed"], *counts);
     let mut how: Vec<&str> = findings(&report)
         .iter()
         .map(|f| f["suppressed"].as_str().unwrap())
