@@ -258,14 +258,6 @@ impl Baseline {
         self.fingerprints.contains(fingerprint)
     }
 
-    pub fn len(&self) -> usize {
-        self.fingerprints.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.fingerprints.is_empty()
-    }
-
     /// Marks the findings in the baseline that nothing else silenced.
     pub fn mark(&self, findings: &mut [Finding]) {
         for f in findings.iter_mut().filter(|f| f.suppressed.is_none()) {

@@ -399,3 +399,38 @@ fn every_mechanism_is_counted_and_no_suppress_shows_them_all() {
     how.sort_unstable();
     assert_eq!(how, ["baseline", "config", "ignore-file", "inline"]);
 }
+
+#[test]
+fn writing_over_the_baseline_in_use_refreshes_it() {
+    let dir = repo();
+    write(
+        dir.path(),
+        "old.env",
+        &format!("VIPPS_CLIENT_SECRET={KEY_A}\n"),
+    );
+    vippsleaks(dir.path())
+        .args(["scan", ".", "--write-baseline", "base.json"])
+        .assert()
+        .code(0);
+    let fixed = fingerprint_of(dir.path(), "old.env");
+    std::fs::remove_file(dir.path().join("old.env")).unwrap();
+    write(
+        dir.path(),
+        "new.env",
+        &format!("VIPPS_CLIENT_SECRET={KEY_B}\n"),
+    );
+    let added = fingerprint_of(dir.path(), "new.env");
+    vippsleaks(dir.path())
+        .args([
+            "scan",
+            ".",
+            "--baseline",
+            "base.json",
+            "--write-baseline",
+            "base.json",
+        ])
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(dir.path().join("base.json")).unwrap();
+    assert!(text.contains(&added) && !text.contains(&fixed), "{text}");
+}
