@@ -219,8 +219,8 @@ evidence = "vipps"
 summary = "ACME's copy of a Vipps client_secret."
 description = "ACME stores the Vipps client_secret under a token name."
 remediation = "1. Regenerate the client_secret."
-examples = ["# vipps\nACME_TOKEN=Zm9vYmFyYmF6cXV4cXV1eA=="]
-negative_examples = ["# vipps\nACME_TOKEN=${ACME_TOKEN}"]
+examples = ["# vipps\nACME_SECRET_TOKEN=JQRLN+uOCGl5jSVYMgXJ2g=="]
+negative_examples = ["# vipps\nACME_SECRET_TOKEN=${ACME_SECRET_TOKEN}"]
 "##;
 
 #[test]
@@ -229,7 +229,7 @@ fn extra_rule_files_find_more() {
     write(
         dir.path(),
         "vipps.env",
-        &format!("VIPPS_ACME_TOKEN={SECRET}\n"),
+        &format!("VIPPS_ACME_SECRET_TOKEN={SECRET}\n"),
     );
     let (code, _) = scan_json(dir.path(), &["."]);
     assert_eq!(code, 0, "the built-in rules do not take a token name");

@@ -147,8 +147,8 @@ fn check_passes_a_good_rule_file() {
     std::fs::write(
         dir.path().join("acme.toml"),
         user_rule(
-            "examples = [\"# vipps\\nACME_TOKEN=Zm9vYmFyYmF6cXV4cXV1eA==\"]\n\
-             negative_examples = [\"# vipps\\nACME_TOKEN=${ACME_TOKEN}\"]",
+            "examples = [\"# vipps\\nACME_SECRET_TOKEN=JQRLN+uOCGl5jSVYMgXJ2g==\"]\n\
+             negative_examples = [\"# vipps\\nACME_SECRET_TOKEN=${ACME_SECRET_TOKEN}\"]",
         ),
     )
     .unwrap();
@@ -163,8 +163,8 @@ fn check_fails_on_examples_that_do_not_hold() {
     std::fs::write(
         dir.path().join("acme.toml"),
         user_rule(
-            "examples = [\"ACME_TOKEN=Zm9vYmFyYmF6cXV4cXV1eA==\"]\n\
-             negative_examples = [\"# vipps\\nACME_TOKEN=SWoCa5ltEfrCEFTkLURn6A==\"]",
+            "examples = [\"ACME_SECRET_TOKEN=JQRLN+uOCGl5jSVYMgXJ2g==\"]\n\
+             negative_examples = [\"# vipps\\nACME_SECRET_TOKEN=c38L8xwUzILx9cZAXIoOEg==\"]",
         ),
     )
     .unwrap();
@@ -206,4 +206,18 @@ fn check_names_file_and_line_of_a_broken_rule_file() {
     let (code, _, stderr) = run(&["rules", "check", "missing.toml"], dir.path());
     assert_eq!(code, 2);
     assert!(stderr.contains("missing.toml"), "{stderr}");
+}
+
+/// A user's rule may name keys with words no built-in rule uses: the detector must not drop
+/// such names before the rules see them.
+#[test]
+fn user_rule_with_words_no_builtin_rule_uses_is_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("acme.toml"),
+        user_rule("examples = [\"# vipps\\nACME_TOKEN=roy6LQcAxKuWCPT+CzbmQw==\"]"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&["rules", "check", "acme.toml"], dir.path());
+    assert_eq!(code, 0, "{stdout}{stderr}");
 }
