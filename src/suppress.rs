@@ -222,7 +222,7 @@ impl Baseline {
             let position = format!(" at line {} column {}", e.line(), e.column());
             let message = message.strip_suffix(&position).unwrap_or(&message);
             anyhow!(
-                "{}:{}: invalid baseline: {message}",
+                "{}:{}: invalid baseline: {message} (`--write-baseline FILE` writes one)",
                 origin.display(),
                 e.line()
             )
