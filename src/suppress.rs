@@ -227,10 +227,7 @@ impl Baseline {
                 e.line()
             )
         })?;
-        let line_of = |needle: &str| {
-            text.find(needle)
-                .map_or(1, |i| text[..i].matches('\n').count() + 1)
-        };
+        let line_of = |needle: &str| config::line_at(text, text.find(needle).unwrap_or(0));
         if file.version != BASELINE_VERSION {
             bail!(
                 "{}:{}: baseline version {} is not supported (this vippsleaks writes version {BASELINE_VERSION})",
