@@ -407,3 +407,28 @@ fn documented_example_configuration_is_valid() {
     assert!(!found.iter().any(|p| p.starts_with("vendor/")), "{report}");
     assert_eq!(report["summary"]["suppressed"]["config"], 1);
 }
+
+/// A finding inside an archive is under the archive's path.
+#[test]
+fn excluding_an_archive_covers_its_members() {
+    use std::io::Write as _;
+    let dir = repo();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("conf/vipps.env", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(format!("VIPPS_CLIENT_SECRET={SECRET}\n").as_bytes())
+        .unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
+    write(dir.path(), "dist/bundle.zip", "");
+    std::fs::write(dir.path().join("dist/bundle.zip"), bytes).unwrap();
+    let (code, report) = scan_json(dir.path(), &["."]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(paths(&report), ["dist/bundle.zip!/conf/vipps.env"]);
+    write(
+        dir.path(),
+        ".vippsleaks.toml",
+        "exclude = [\"dist/*.zip\"]\n",
+    );
+    let (code, report) = scan_json(dir.path(), &["."]);
+    assert_eq!(code, 0, "{report}");
+}
