@@ -10,6 +10,7 @@ use crate::detect::Detector;
 use crate::report::{Format, Report};
 use crate::rules::{self, Rule};
 use crate::scan::{self, Limits, ScanOptions, ScanOutcome};
+use crate::suppress::{Baseline, Suppressions};
 
 /// The exit codes: 0 clean, 1 findings, 2 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,18 +57,43 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 /// What every scanning command sets up before it reads anything: the detector (built-in rules,
-/// less disabled ones, plus extra rule files) and the limits, from the configuration.
+/// less disabled ones, plus extra rule files), the limits, and what silences findings.
 pub struct Prepared {
     pub detector: Detector,
     pub limits: Limits,
+    /// Applied by `emit`; `suppressions.exclude` holds the paths that are never scanned.
+    pub suppressions: Suppressions,
 }
 
-/// Loads the configuration found at `root` (or given with `--config`) and builds the detector.
-pub fn prepare(_root: &Path, _suppress: &SuppressArgs) -> Result<Prepared> {
+/// Loads the configuration found at `root` (or given with `--config`), the ignore file and the
+/// baseline, and builds the detector. A broken file is an error before anything is scanned.
+pub fn prepare(root: &Path, suppress: &SuppressArgs) -> Result<Prepared> {
+    let config = crate::config::load(root, suppress.config.as_deref())?;
+    let mut rules = with_extra_rules(&config.rules);
+    rules.retain(|r| !config.disabled_rules.contains(&r.id));
+    let mut context = rules::builtin_context();
+    context
+        .vipps_markers
+        .extend(config.vipps_words.iter().cloned());
+    let suppressions = Suppressions::load(root, &config, suppress)?;
     Ok(Prepared {
-        detector: Detector::builtin(),
-        limits: Limits::default(),
+        detector: Detector::new(rules, &context),
+        limits: config.limits,
+        suppressions,
     })
+}
+
+/// The rules of a scan: a user's rules first (the first rule that fits a key wins, so a user's
+/// more specific rule is not hidden by a built-in one), then the built-in rules that no user
+/// rule replaces by using the same id.
+pub fn with_extra_rules(extra: &[Rule]) -> Vec<Rule> {
+    let mut all = extra.to_vec();
+    all.extend(
+        rules::builtin()
+            .into_iter()
+            .filter(|r| !extra.iter().any(|e| e.id == r.id)),
+    );
+    all
 }
 
 fn scan_command(args: &ScanArgs) -> Result<Exit> {
@@ -85,6 +111,7 @@ fn scan_command(args: &ScanArgs) -> Result<Exit> {
         follow: args.follow,
         threads: args.threads.unwrap_or(0),
         limits: prepared.limits.clone(),
+        exclude: prepared.suppressions.exclude.clone(),
     };
     let outcome = scan::scan_paths(&prepared.detector, &opts)?;
     emit(outcome, &prepared, root, None, &args.output, &args.suppress)
@@ -99,6 +126,13 @@ pub fn emit(
     out: &OutputArgs,
     suppress: &SuppressArgs,
 ) -> Result<Exit> {
+    prepared.suppressions.mark(&mut outcome.findings, root);
+    if let Some(path) = &suppress.write_baseline {
+        // the findings just written are the baseline from now on, this run included
+        Baseline::write(path, &outcome.findings, root)?.mark(&mut outcome.findings);
+    } else if let Some(baseline) = &prepared.suppressions.baseline {
+        baseline.mark(&mut outcome.findings);
+    }
     crate::suppress::apply(&mut outcome, suppress)?;
     let rules: &[Rule] = &prepared.detector.rules;
     let to_terminal = out.output.is_none() && std::io::stdout().is_terminal();
@@ -199,7 +233,8 @@ fn rules_command(cmd: &RulesCommand) -> Result<Exit> {
     match cmd {
         RulesCommand::List => {
             let all = rules::builtin();
-            let width = all.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let id_width = all.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let kind_width = all.iter().map(|r| r.kind.label().len()).max().unwrap_or(0);
             for r in &all {
                 let role = if r.role == rules::Role::Pair {
                     " (paired, not reported alone)"
@@ -207,7 +242,7 @@ fn rules_command(cmd: &RulesCommand) -> Result<Exit> {
                     ""
                 };
                 println!(
-                    "{:width$}  {:<22}  {:<7}  {}{role}",
+                    "{:id_width$}  {:kind_width$}  {:<7}  {}{role}",
                     r.id,
                     r.kind.label(),
                     r.severity.as_str(),
@@ -219,56 +254,145 @@ fn rules_command(cmd: &RulesCommand) -> Result<Exit> {
         RulesCommand::Explain { id } => {
             let all = rules::builtin();
             let Some(r) = all.iter().find(|r| &r.id == id) else {
-                bail!("no rule {id:?}; `vippsleaks rules list` shows them");
+                let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
+                bail!("no rule {id:?}; the rules are: {}", ids.join(", "));
             };
-            println!("{} ({})\n", r.id, r.name);
-            println!(
-                "kind: {}  severity: {}  precision: {}\n",
-                r.kind.label(),
-                r.severity.as_str(),
-                r.precision
-            );
-            println!("{}\n", r.description.replace("\\\n", "").trim());
-            println!("Examples (found):");
-            for e in &r.examples {
-                println!("  {}", e.replace('\n', "\n  "));
-            }
-            println!("\nNegative examples (not found):");
-            for e in &r.negative_examples {
-                println!("  {}", e.replace('\n', "\n  "));
-            }
-            println!("\nHow to fix:");
-            for s in crate::report::remediation_steps(r) {
-                println!("  {s}");
-            }
+            print!("{}", explain(r));
             Ok(Exit::Clean)
         }
         RulesCommand::Check { files } => {
-            let mut all = rules::builtin();
-            let mut user = Vec::new();
-            for f in files {
-                user.extend(rules::load_file(f)?);
-            }
-            all.retain(|r| !user.iter().any(|u| u.id == r.id));
-            all.extend(user.iter().cloned());
-            rules::check_unique(&user)?;
-            let detector = Detector::new(all, &rules::builtin_context());
-            let problems = check_examples(&detector, &user);
+            let (checked, problems) = check_rule_files(files)?;
             for p in &problems {
                 println!("{p}");
             }
             if problems.is_empty() {
+                let s = if checked == 1 { "" } else { "s" };
                 println!(
-                    "{} rule{} checked: every example is found and no negative example is",
-                    user.len(),
-                    if user.len() == 1 { "" } else { "s" }
+                    "{checked} rule{s} checked: every example is found and no negative example is"
                 );
                 Ok(Exit::Clean)
             } else {
+                let s = if problems.len() == 1 { "" } else { "s" };
+                println!(
+                    "{} problem{s}; {checked} rule{} checked",
+                    problems.len(),
+                    if checked == 1 { "" } else { "s" }
+                );
                 Ok(Exit::Findings)
             }
         }
     }
+}
+
+/// A rule explained for people: what it finds, its examples, how to fix what it finds.
+pub fn explain(r: &Rule) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let role = if r.role == rules::Role::Pair {
+        "  (paired with a secret, not reported alone)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "{}: {}
+",
+        r.id, r.name
+    );
+    let _ = writeln!(
+        out,
+        "kind: {}  severity: {}  precision: {}{role}
+",
+        r.kind.label(),
+        r.severity.as_str(),
+        r.precision
+    );
+    let _ = writeln!(
+        out,
+        "{}
+",
+        r.description.trim()
+    );
+    let numbered = |out: &mut String, title: &str, list: &[String]| {
+        let _ = writeln!(out, "{title}");
+        if list.is_empty() {
+            let _ = writeln!(out, "  (none)");
+        }
+        for (i, e) in list.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  {:>2}. {}",
+                i + 1,
+                e.trim_end().replace('\n', "\n      ")
+            );
+        }
+        let _ = writeln!(out);
+    };
+    numbered(&mut out, "Examples (found):", &r.examples);
+    numbered(
+        &mut out,
+        "Negative examples (not found):",
+        &r.negative_examples,
+    );
+    let _ = writeln!(out, "How to fix:");
+    for s in crate::report::remediation_steps(r) {
+        let _ = writeln!(out, "  {s}");
+    }
+    if !r.references.is_empty() {
+        let _ = writeln!(out, "\nReferences:");
+        for link in &r.references {
+            let _ = writeln!(out, "  {link}");
+        }
+    }
+    out
+}
+
+/// Checks users' rule files: each parses, ids are unique, every rule has examples, every example
+/// is found by its rule and no negative example is. The user's rules are checked alongside the
+/// built-in ones, in the order of a scan (`with_extra_rules`). Returns how many rules were checked and
+/// the problems; a file that cannot be read is an error.
+pub fn check_rule_files(files: &[std::path::PathBuf]) -> Result<(usize, Vec<String>)> {
+    let mut problems = Vec::new();
+    let mut user: Vec<(String, Rule)> = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("cannot read rule file {}", f.display()))?;
+        let origin = f.display().to_string();
+        match rules::parse_rules(&origin, &text) {
+            Ok(parsed) if parsed.is_empty() => {
+                problems.push(format!("{origin}: no rules in the file"))
+            }
+            Ok(parsed) => user.extend(parsed.into_iter().map(|r| (origin.clone(), r))),
+            Err(e) => problems.push(format!("{e:#}")),
+        }
+    }
+    // a duplicate is reported, and only the first rule of an id is checked further
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut unique = Vec::new();
+    for (origin, r) in user {
+        match seen.get(&r.id) {
+            Some(first) => problems.push(format!(
+                "{origin}: rule id {} is already defined in {first}",
+                r.id
+            )),
+            None => {
+                seen.insert(r.id.clone(), origin);
+                unique.push(r);
+            }
+        }
+    }
+    let user = unique;
+    let detector = Detector::new(with_extra_rules(&user), &rules::builtin_context());
+    for r in &user {
+        if r.examples.is_empty() {
+            problems.push(format!(
+                "{}: no examples; a rule needs at least one example it finds",
+                r.id
+            ));
+        }
+    }
+    problems.extend(check_examples(&detector, &user));
+    Ok((user.len(), problems))
 }
 
 /// Runs the rules' examples: each must be found by its rule, no negative example may be.
@@ -276,24 +400,58 @@ pub fn check_examples(detector: &Detector, rules: &[Rule]) -> Vec<String> {
     let mut problems = Vec::new();
     for rule in rules {
         for (i, example) in rule.examples.iter().enumerate() {
-            if !example_hits(detector, rule, example) {
-                problems.push(format!("{}: example {} is not found", rule.id, i + 1));
+            let hits = example_hits(detector, example);
+            if !hits.iter().any(|id| id == &rule.id) {
+                let instead = match hits.as_slice() {
+                    [] => String::new(),
+                    others => format!(" (rule {} matches it first)", others.join(", ")),
+                };
+                problems.push(format!(
+                    "{}: example {} is not found{instead}: {}",
+                    rule.id,
+                    i + 1,
+                    excerpt(example)
+                ));
             }
         }
         for (i, example) in rule.negative_examples.iter().enumerate() {
-            if example_hits(detector, rule, example) {
-                problems.push(format!("{}: negative example {} is found", rule.id, i + 1));
+            if example_hits(detector, example)
+                .iter()
+                .any(|id| id == &rule.id)
+            {
+                problems.push(format!(
+                    "{}: negative example {} is found: {}",
+                    rule.id,
+                    i + 1,
+                    excerpt(example)
+                ));
             }
         }
     }
     problems
 }
 
-/// Whether `rule` matches in `example`. Pair rules are checked through the candidates they
-/// would pair, report rules through findings.
-fn example_hits(detector: &Detector, rule: &Rule, example: &str) -> bool {
-    let Some(text) = crate::decode::decode(example.as_bytes()) else {
-        return false;
+/// The first line of an example, shortened: examples are made-up keys, so they may be shown.
+fn excerpt(example: &str) -> String {
+    let first = example
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let short: String = first.chars().take(72).collect();
+    let more = if short.len() < first.len() || example.trim().lines().count() > 1 {
+        " …"
+    } else {
+        ""
     };
-    detector.matches_in(&text).iter().any(|id| id == &rule.id)
+    format!("`{short}`{more}")
+}
+
+/// The ids of the rules that match in `example`: pair rules through the candidates they would
+/// pair, report rules through findings.
+fn example_hits(detector: &Detector, example: &str) -> Vec<String> {
+    match crate::decode::decode(example.as_bytes()) {
+        Some(text) => detector.matches_in(&text),
+        None => Vec::new(),
+    }
 }

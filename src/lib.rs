@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod decode;
 pub mod detect;
 pub mod finding;

@@ -119,10 +119,15 @@ pub struct Context {
 const BUILTIN_RULES: &[(&str, &str)] = &[("rules/vipps.toml", include_str!("../rules/vipps.toml"))];
 const BUILTIN_CONTEXT: &str = include_str!("../rules/context.toml");
 
-/// Parses a rule file's text; `origin` names it in errors.
+/// Parses a rule file's text; `origin` names it in errors, with the line.
 pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
-    let file: RuleFile =
-        toml::from_str(text).with_context(|| format!("{origin}: invalid rule file"))?;
+    let file: RuleFile = toml::from_str(text).map_err(|e| match e.span() {
+        Some(span) => crate::config::located(Path::new(origin), text, span, e.message()),
+        None => anyhow::anyhow!("{origin}: {}", e.message()),
+    })?;
+    // the line of a rule, for errors found after parsing
+    let line_of =
+        |id: &str| crate::config::line_at(text, text.find(&format!("\"{id}\"")).unwrap_or(0));
     for rule in &file.rules {
         if rule.id.is_empty()
             || !rule
@@ -131,13 +136,15 @@ pub fn parse_rules(origin: &str, text: &str) -> Result<Vec<Rule>> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
         {
             bail!(
-                "{origin}: rule id {:?} must be letters, digits, '-' or '.'",
+                "{origin}:{}: rule id {:?} must be letters, digits, '-' or '.'",
+                line_of(&rule.id),
                 rule.id
             );
         }
         if rule.names.is_empty() || rule.names.iter().any(Vec::is_empty) {
             bail!(
-                "{origin}: rule {} needs at least one non-empty name",
+                "{origin}:{}: rule {} needs at least one name, and no name may be empty",
+                line_of(&rule.id),
                 rule.id
             );
         }

@@ -49,6 +49,8 @@ pub struct ScanOptions {
     pub follow: bool,
     pub threads: usize,
     pub limits: Limits,
+    /// Paths never read: the configuration's `exclude`.
+    pub exclude: Option<std::sync::Arc<crate::config::PathGlobs>>,
 }
 
 /// A file that could not be read.
@@ -143,7 +145,13 @@ pub fn scan_paths(detector: &Detector, opts: &ScanOptions) -> Result<ScanOutcome
             .require_git(false)
             .follow_links(opts.follow)
             .threads(opts.threads)
-            .filter_entry(|e| e.file_name() != ".git");
+            .filter_entry({
+                let exclude = opts.exclude.clone();
+                move |e| {
+                    e.file_name() != ".git"
+                        && !exclude.as_ref().is_some_and(|x| x.is_match(e.path(), None))
+                }
+            });
         let shared = Mutex::new(ScanOutcome::default());
         builder.build_parallel().run(|| {
             let mut local = Local {

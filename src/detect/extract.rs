@@ -48,6 +48,12 @@ pub struct Assignment {
 
 /// Finds every assignment of a value that has the shape of a key.
 pub fn assignments(text: &Text) -> Vec<Assignment> {
+    assignments_named(text, &|_| true)
+}
+
+/// `assignments`, keeping only values whose name passes `could_name` (a cheap test on the raw
+/// name; filler names and GUIDs always pass, since the real name is elsewhere).
+pub fn assignments_named(text: &Text, could_name: &dyn Fn(&str) -> bool) -> Vec<Assignment> {
     let mut out = Vec::new();
     let mut continued = Vec::new();
     joined_values(text, &mut out, &mut continued);
@@ -67,9 +73,9 @@ pub fn assignments(text: &Text) -> Vec<Assignment> {
             .then(|| unescape(raw))
             .filter(|(norm, _)| norm != raw);
         if let Some((norm, map)) = unescaped {
-            tokens(text, line, base, &norm, Some(&map), &mut out);
+            tokens(text, line, base, &norm, Some(&map), could_name, &mut out);
         } else {
-            tokens(text, line, base, raw, None, &mut out);
+            tokens(text, line, base, raw, None, could_name, &mut out);
         }
     }
     // stable: the SQL column name wins over a name guessed from the line
@@ -101,6 +107,7 @@ fn tokens(
     base: usize,
     s: &str,
     map: Option<&[usize]>,
+    could_name: &dyn Fn(&str) -> bool,
     out: &mut Vec<Assignment>,
 ) {
     let b = s.as_bytes();
@@ -130,7 +137,7 @@ fn tokens(
                 if pad_end == run_end {
                     break;
                 }
-                piece(text, line, base, s, map, piece_start, k, out);
+                piece(text, line, base, s, map, piece_start, k, could_name, out);
                 piece_start = pad_end;
                 k = pad_end;
             } else if b[k] == b'%' && s[k..].starts_with("%3D") && is_pad_tail(&s[k..run_end]) {
@@ -139,7 +146,17 @@ fn tokens(
                 k += 1;
             }
         }
-        piece(text, line, base, s, map, piece_start, run_end, out);
+        piece(
+            text,
+            line,
+            base,
+            s,
+            map,
+            piece_start,
+            run_end,
+            could_name,
+            out,
+        );
     }
 }
 
@@ -156,6 +173,7 @@ fn piece(
     map: Option<&[usize]>,
     start: usize,
     end: usize,
+    could_name: &dyn Fn(&str) -> bool,
     out: &mut Vec<Assignment>,
 ) {
     let len = end - start;
@@ -204,7 +222,7 @@ fn piece(
     }
     let bound = bind(s, start);
     if let Some(n) = &bound
-        && !could_name_a_key(n)
+        && !(is_filler(n) || (n.len() == 36 && shape::is_guid(n)) || could_name(n))
     {
         return;
     }
@@ -240,55 +258,6 @@ fn piece(
         via,
         basic_user: None,
     });
-}
-
-/// Word stems without which a name cannot name a key, or lead to one (`value` looks further);
-/// a GUID names the secret after it. A cheap test that spares most tokens the full analysis.
-fn could_name_a_key(name: &str) -> bool {
-    const STEMS: &[&str] = &[
-        "secret",
-        "key",
-        "apim",
-        "subscription",
-        "client",
-        "password",
-        "passw",
-        "pwd",
-        "pass",
-        "user",
-        "msn",
-        "merchant",
-        "serial",
-        "basic",
-        "value",
-        "default",
-        "string",
-        "vipps",
-        "mobilepay",
-        "ibm",
-        "sub",
-        "or",
-        "and",
-        "var",
-        "let",
-        "const",
-        "str",
-        "text",
-        "new",
-        "return",
-        "set",
-        "env",
-        "arg",
-        "val",
-        "final",
-        "static",
-        "readonly",
-    ];
-    if name.len() == 36 && shape::is_guid(name) {
-        return true;
-    }
-    let lower = name.to_ascii_lowercase();
-    STEMS.iter().any(|s| lower.contains(s)) || is_filler(name)
 }
 
 /// What may follow a whole value: a closing quote or bracket, a separator, the line's end.
@@ -357,16 +326,15 @@ fn is_filler(name: &str) -> bool {
             | "some"
             | "ok"
             | "body"
-            | "secretstring"
-            | "secret"
-            | "box"
-            | "from"
-            | "parse"
-            | "of"
     ) || lower.bytes().all(|b| b.is_ascii_digit())
-        || ["::from", "::new", ".from", ".of", "::parse"]
-            .iter()
-            .any(|suffix| lower.strip_suffix(suffix).is_some_and(|rest| is_filler(rest) || rest.is_empty()))
+        // `Secret::new("...")`, `String::from("...")`: a wrapper type, not a key name
+        || ["::from", "::new", ".from", ".of", "::parse"].iter().any(|suffix| {
+            lower.strip_suffix(suffix).is_some_and(|rest| {
+                rest.is_empty()
+                    || is_filler(rest)
+                    || matches!(rest, "secret" | "secretstring" | "secretbox" | "box" | "arc" | "rc" | "uuid" | "guid")
+            })
+        })
         || is_serialized_length(lower)
 }
 
@@ -515,11 +483,15 @@ fn name_from_lines_above(text: &Text, line: usize, s: &str, start: usize) -> Opt
     {
         return None;
     }
-    (1..=3)
+    // the same line first: `<set-header name="Ocp-Apim-Subscription-Key"><value>...`
+    let here = std::iter::once(&s[..start]);
+    let above = (1..=3)
         .filter_map(|d| line.checked_sub(d))
+        .map(|l| text.line(l));
+    here.chain(above)
         .find_map(|l| {
             SIBLING_KEY
-                .captures_iter(text.line(l))
+                .captures_iter(l)
                 .last()
                 .and_then(|c| c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)))
                 .map(|m| m.as_str().to_owned())

@@ -37,6 +37,8 @@ pub struct Detector {
     matchers: Matchers,
     /// Words without which a file cannot hold a key: files without any are skipped unread.
     prefilter: AhoCorasick,
+    /// Words of every rule's names: a name with none of them (in any case) names no key.
+    name_words: AhoCorasick,
 }
 
 /// Words a file must hold (without case) for a rule to match anything in it: the longest word
@@ -83,10 +85,25 @@ impl Detector {
             .ascii_case_insensitive(true)
             .build(prefilter_words(&rules, context))
             .unwrap_or_else(|e| unreachable!("prefilter: {e}"));
+        let mut words: Vec<String> = rules
+            .iter()
+            .flat_map(|r| r.names.iter().chain(&r.weak_names))
+            .flatten()
+            .map(|w| w.to_ascii_lowercase())
+            .collect();
+        // names that say where the real name is: `Basic` auth, Vipps in a name
+        words.extend(["basic", "vipps", "mobilepay"].map(String::from));
+        words.sort();
+        words.dedup();
+        let name_words = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(&words)
+            .unwrap_or_else(|e| unreachable!("name words: {e}"));
         Detector {
             rules,
             matchers: Matchers::new(context),
             prefilter,
+            name_words,
         }
     }
 
@@ -103,7 +120,7 @@ impl Detector {
     /// The ids of the rules that match anything in `text` (pair rules included): for checking
     /// a rule's examples.
     pub fn matches_in(&self, text: &Text) -> Vec<String> {
-        let assignments = extract::assignments(text);
+        let assignments = extract::assignments_named(text, &|n| self.name_words.is_match(n));
         let ctx = self.matchers.scan("example", text);
         let candidates: Vec<Candidate> = assignments
             .iter()
@@ -125,7 +142,7 @@ impl Detector {
         if !self.may_contain(path, text.text.as_bytes()) {
             return Vec::new();
         }
-        let mut assignments = extract::assignments(text);
+        let mut assignments = extract::assignments_named(text, &|n| self.name_words.is_match(n));
         let mut findings = Vec::new();
         // Base64-encoded documents are scanned as files of their own and reported on the line
         // of their encoded form.

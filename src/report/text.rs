@@ -26,8 +26,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> Result<()> {
 /// `scanned 120 files (1.2 MB), 3 skipped, 0 unreadable: 2 findings`
 pub fn summary_line(report: &Report) -> String {
     let s = report.summary;
-    let n = report.findings.len();
-    format!(
+    // with --no-suppress silenced findings are shown too, but they are counted apart
+    let n = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .count();
+    let mut line = format!(
         "vippsleaks: scanned {} file{} ({}), {} skipped, {} unreadable: {} finding{}",
         s.files_scanned,
         if s.files_scanned == 1 { "" } else { "s" },
@@ -36,7 +41,20 @@ pub fn summary_line(report: &Report) -> String {
         s.files_unreadable,
         n,
         if n == 1 { "" } else { "s" },
-    )
+    );
+    let silenced: u64 = s.suppressed.values().sum();
+    if silenced > 0 {
+        let by: Vec<String> = s
+            .suppressed
+            .iter()
+            .map(|(how, k)| format!("{how} {k}"))
+            .collect();
+        line.push_str(&format!(
+            ", {silenced} suppressed on purpose ({})",
+            by.join(", ")
+        ));
+    }
+    line
 }
 
 fn human_bytes(n: u64) -> String {
@@ -86,6 +104,12 @@ fn render(report: &Report, f: &Finding, renderer: &Renderer) -> String {
         .to_lowercase()
         .replace(&f.fingerprint.to_lowercase(), &f.fingerprint),
     );
+    if let Some(how) = f.suppressed {
+        notes.push(format!(
+            "suppressed ({}): shown because of --no-suppress",
+            crate::suppress::mechanism(how)
+        ));
+    }
     if let Some(enc) = &f.encoding {
         notes.push(format!("stored {enc} in the file"));
     }
