@@ -278,19 +278,19 @@ mod tests {
     #[test]
     fn shapes() {
         assert_eq!(
-            classify("57e462be-930f-45ba-a059-82e984eed564"),
+            classify("df66a314-cdbe-4327-a5b7-b193b0d46338"),
             Some(Shape::Guid)
         );
         assert_eq!(
-            classify("422cf4b9e6d689170bdfded6179a22bb"),
+            classify("5cfdc0ce7344d88a6c73a15373e86f8f"),
             Some(Shape::Hex32)
         );
         assert_eq!(
-            classify("wOuUxbMcq3ZxKEDwv4Sa6Q=="),
+            classify("DkGpFvF9TxinHJSopa/6aw=="),
             Some(Shape::Base64Secret)
         );
         assert_eq!(
-            classify("5-7ycI6KTrFQLCoQjiZKmA"),
+            classify("4sqky06cbAqB78dH5FlfJw"),
             Some(Shape::Base64Secret)
         );
         assert_eq!(classify("5015776"), Some(Shape::Digits));
@@ -309,19 +309,19 @@ mod tests {
             "REPLACE-WITH-YOUR-CLIENT-SECRET",
             Shape::Base64Secret
         ));
-        assert!(!is_fake("wOuUxbMcq3ZxKEDwv4Sa6Q==", Shape::Base64Secret));
+        assert!(!is_fake("DkGpFvF9TxinHJSopa/6aw==", Shape::Base64Secret));
         assert!(!is_fake(
-            "9d28zhq7S8CLuYYFe49M1Ro932zyliEW",
+            "43a/IcD9khcyrpapQJkeO37dhfmKzXYA",
             Shape::Base64Secret
         ));
-        assert!(!is_fake("422cf4b9e6d689170bdfded6179a22bb", Shape::Hex32));
+        assert!(!is_fake("5cfdc0ce7344d88a6c73a15373e86f8f", Shape::Hex32));
     }
 
     #[test]
     fn inner_base64() {
-        let (inner, shape) = decode_inner("cUhDNU5EdHlDVWt4THhoOXV4R3V0UT09").unwrap();
-        assert_eq!(inner, "qHC5NDtyCUkxLxh9uxGutQ==");
+        let (inner, shape) = decode_inner("U2NxQzZTQ251R0NYcEtqUnBMQ1J2QT09").unwrap();
+        assert_eq!(inner, "ScqC6SCnuGCXpKjRpLCRvA==");
         assert_eq!(shape, Shape::Base64Secret);
-        assert_eq!(decode_inner("wOuUxbMcq3ZxKEDwv4Sa6Q=="), None);
+        assert_eq!(decode_inner("DkGpFvF9TxinHJSopa/6aw=="), None);
     }
 }
