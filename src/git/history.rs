@@ -194,9 +194,18 @@ impl History<'_> {
         let mut submodules: BTreeMap<BString, ObjectId> = BTreeMap::new();
         let mut level = roots;
         while !level.is_empty() {
-            // A subtree that the excluded side of a range also has holds nothing new.
-            let nodes: Vec<((ObjectId, BString), Reach)> =
-                level.drain().filter(|(_, r)| !r.base).collect();
+            // A subtree that the excluded side of a range also has holds nothing new. One that
+            // only the excluded side has is read only where the range has another version of
+            // the same directory, to mark what that version shares with it.
+            let range_paths: HashSet<BString> = level
+                .iter()
+                .filter(|(_, r)| !r.base)
+                .map(|((_, path), _)| path.clone())
+                .collect();
+            let nodes: Vec<((ObjectId, BString), Reach)> = level
+                .drain()
+                .filter(|((_, path), r)| !r.base || (r.count == 0 && range_paths.contains(path)))
+                .collect();
             let visits: Vec<(Reach, TreeVisit)> = nodes
                 .par_iter()
                 .map_init(
