@@ -24,12 +24,19 @@ import base64, random, secrets, sys
 commits, files = int(sys.argv[1]), int(sys.argv[2])
 rnd = random.Random(7)
 words = "payment order capture refund amount currency merchant session token callback status".split()
+def line(n):
+    a, b = rnd.choice(words), rnd.choice(words)
+    return f"def {a}_{b}_{n}(x):\n    return x.get('{b}', {rnd.randint(0, 99999)})"
+contents = {}
 def body(i, version):
-    lines = [f"# module {i}, version {version}"]
-    for n in range(rnd.randint(60, 160)):
-        a, b = rnd.choice(words), rnd.choice(words)
-        lines.append(f"def {a}_{b}_{n}(x):\n    return x.get('{b}', {rnd.randint(0, 99999)})")
-    return "\n".join(lines) + "\n"
+    # an edit changes a few lines of the previous version, as real commits do
+    lines = contents.get(i) or [line(n) for n in range(rnd.randint(60, 160))]
+    for _ in range(rnd.randint(1, 4)):
+        lines[rnd.randrange(len(lines))] = line(rnd.randint(0, 999))
+    if rnd.random() < 0.3:
+        lines.append(line(len(lines)))
+    contents[i] = lines
+    return f"# module {i}, version {version}\n" + "\n".join(lines) + "\n"
 paths = [f"src/pkg{i % 17}/mod{i}.py" for i in range(files)]
 versions = [0] * files
 out = sys.stdout

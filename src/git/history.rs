@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 use gix::ObjectId;
 use gix::bstr::{BStr, BString, ByteSlice, ByteVec};
 use gix::objs::tree::EntryKind;
+use gix::odb::pack::Find as _;
 use rayon::prelude::*;
 
 use super::{describe, is_lfs_pointer, progress_bar, shown_path, skipped_submodule, unreadable};
@@ -22,6 +23,9 @@ use crate::scan::{self, Limits, ScanError, ScanOutcome};
 
 /// The path shown for findings in commit messages.
 pub const COMMIT_MESSAGE_PATH: &str = "@commit-message";
+
+/// Memory for resolved delta bases, per worker thread.
+const PACK_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Which commits a history scan covers.
 #[derive(Debug, Clone)]
@@ -259,20 +263,49 @@ impl History<'_> {
             paths.sort_by(|a, b| (a.1.oldest, &a.0).cmp(&(b.1.oldest, &b.0)));
         }
         // Oldest first, so the output of a run does not depend on hash order.
-        work.sort_by_key(|(id, paths)| (paths[0].1.oldest, *id));
+        // In pack order, every delta base comes before the objects made from it, so with a
+        // cache of resolved objects each blob costs one delta instead of a whole chain.
+        let mut buf = Vec::new();
+        let mut locator = repo.clone();
+        locator.objects.prevent_pack_unload();
+        let mut located: Vec<((u32, u64), ObjectId, Vec<(String, Reach)>)> = work
+            .into_iter()
+            .map(|(id, paths)| {
+                let at = match locator.objects.location_by_oid(&id, &mut buf) {
+                    Ok(Some(l)) => (l.pack_id, l.pack_offset),
+                    _ => (u32::MAX, 0),
+                };
+                (at, id, paths)
+            })
+            .collect();
+        located.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let work: Vec<(ObjectId, Vec<(String, Reach)>)> = located
+            .into_iter()
+            .map(|(_, id, paths)| (id, paths))
+            .collect();
 
         let sync = repo.clone().into_sync();
         let bar = progress_bar(self.progress, Some(work.len() as u64), "blobs");
+        let chunk = work.len().div_ceil(rayon::current_num_threads() * 8).max(1);
         let results: Vec<(ScanOutcome, Vec<Placed>)> = work
-            .par_iter()
-            .map_init(
-                || sync.to_thread_local(),
-                |repo, (id, paths)| {
-                    let r = self.scan_blob(repo, id, paths);
-                    bar.inc(1);
-                    r
-                },
-            )
+            .par_chunks(chunk)
+            .flat_map_iter(|chunk| {
+                let mut repo = sync.to_thread_local();
+                repo.objects.set_pack_cache(|| {
+                    Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                        PACK_CACHE_BYTES,
+                    ))
+                });
+                let results: Vec<_> = chunk
+                    .iter()
+                    .map(|(id, paths)| {
+                        let r = self.scan_blob(&repo, id, paths);
+                        bar.inc(1);
+                        r
+                    })
+                    .collect();
+                results
+            })
             .collect();
         bar.finish_and_clear();
         for (o, found) in results {
