@@ -88,6 +88,14 @@ struct TreeVisit {
     outcome: ScanOutcome,
 }
 
+/// A blob to scan, where it is stored (pack and offset), and the paths it is found at,
+/// oldest first.
+struct BlobJob {
+    at: (u32, u64),
+    id: ObjectId,
+    paths: Vec<(String, Reach)>,
+}
+
 /// A finding with its place in history, before the commit details are filled in.
 struct Placed {
     finding: Finding,
@@ -258,31 +266,23 @@ impl History<'_> {
                     .push((shown_path(&path), reach));
             }
         }
-        let mut work: Vec<(ObjectId, Vec<(String, Reach)>)> = by_blob.into_iter().collect();
-        for (_, paths) in &mut work {
-            paths.sort_by(|a, b| (a.1.oldest, &a.0).cmp(&(b.1.oldest, &b.0)));
-        }
-        // Oldest first, so the output of a run does not depend on hash order.
         // In pack order, every delta base comes before the objects made from it, so with a
         // cache of resolved objects each blob costs one delta instead of a whole chain.
-        let mut buf = Vec::new();
         let mut locator = repo.clone();
         locator.objects.prevent_pack_unload();
-        let mut located: Vec<((u32, u64), ObjectId, Vec<(String, Reach)>)> = work
+        let mut buf = Vec::new();
+        let mut work: Vec<BlobJob> = by_blob
             .into_iter()
-            .map(|(id, paths)| {
+            .map(|(id, mut paths)| {
+                paths.sort_by(|a, b| (a.1.oldest, &a.0).cmp(&(b.1.oldest, &b.0)));
                 let at = match locator.objects.location_by_oid(&id, &mut buf) {
                     Ok(Some(l)) => (l.pack_id, l.pack_offset),
                     _ => (u32::MAX, 0),
                 };
-                (at, id, paths)
+                BlobJob { at, id, paths }
             })
             .collect();
-        located.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        let work: Vec<(ObjectId, Vec<(String, Reach)>)> = located
-            .into_iter()
-            .map(|(_, id, paths)| (id, paths))
-            .collect();
+        work.sort_by_key(|job| (job.at, job.id));
 
         let sync = repo.clone().into_sync();
         let bar = progress_bar(self.progress, Some(work.len() as u64), "blobs");
@@ -298,8 +298,8 @@ impl History<'_> {
                 });
                 let results: Vec<_> = chunk
                     .iter()
-                    .map(|(id, paths)| {
-                        let r = self.scan_blob(&repo, id, paths);
+                    .map(|job| {
+                        let r = self.scan_blob(&repo, &job.id, &job.paths);
                         bar.inc(1);
                         r
                     })
