@@ -268,7 +268,12 @@ fn range_reports_only_what_its_commits_add() {
     repo.write("legacy/.env", &env_file(&old_secret, &old_key));
     let base = repo.commit("Legacy config");
     repo.write("README.md", "docs\n");
-    repo.commit("Docs");
+    // the range changes the file that holds the old key, but not the key
+    repo.write(
+        "legacy/.env",
+        &format!("{}VIPPS_TIMEOUT=30\n", env_file(&old_secret, &old_key)),
+    );
+    repo.commit("Docs and a timeout");
     repo.write("app/settings.env", &env_file(&new_secret, &new_key));
     let added = repo.commit("New settings");
 

@@ -94,6 +94,8 @@ struct BlobJob {
     at: (u32, u64),
     id: ObjectId,
     paths: Vec<(String, Reach)>,
+    /// Only on the excluded side of a range: scanned for the keys it already had.
+    before: bool,
 }
 
 /// A finding with its place in history, before the commit details are filled in.
@@ -257,13 +259,21 @@ impl History<'_> {
         outcome: &mut ScanOutcome,
         placed: &mut HashMap<(String, String), Placed>,
     ) {
-        let mut by_blob: HashMap<ObjectId, Vec<(String, Reach)>> = HashMap::new();
-        for ((path, id), reach) in blobs {
-            if !reach.base {
+        // In a range, the excluded side's version of a file the range changes is scanned too:
+        // a key it already had is not new in the range.
+        let changed: HashSet<&BString> = blobs
+            .iter()
+            .filter(|(_, r)| !r.base)
+            .map(|((path, _), _)| path)
+            .collect();
+        let mut by_blob: HashMap<(bool, ObjectId), Vec<(String, Reach)>> = HashMap::new();
+        for ((path, id), reach) in &blobs {
+            let before = reach.base && reach.count == 0;
+            if !reach.base || (before && changed.contains(path)) {
                 by_blob
-                    .entry(id)
+                    .entry((before, *id))
                     .or_default()
-                    .push((shown_path(&path), reach));
+                    .push((shown_path(path), *reach));
             }
         }
         // In pack order, every delta base comes before the objects made from it, so with a
@@ -273,21 +283,26 @@ impl History<'_> {
         let mut buf = Vec::new();
         let mut work: Vec<BlobJob> = by_blob
             .into_iter()
-            .map(|(id, mut paths)| {
+            .map(|((before, id), mut paths)| {
                 paths.sort_by(|a, b| (a.1.oldest, &a.0).cmp(&(b.1.oldest, &b.0)));
                 let at = match locator.objects.location_by_oid(&id, &mut buf) {
                     Ok(Some(l)) => (l.pack_id, l.pack_offset),
                     _ => (u32::MAX, 0),
                 };
-                BlobJob { at, id, paths }
+                BlobJob {
+                    at,
+                    id,
+                    paths,
+                    before,
+                }
             })
             .collect();
-        work.sort_by_key(|job| (job.at, job.id));
+        work.sort_by_key(|job| (job.at, job.id, job.before));
 
         let sync = repo.clone().into_sync();
         let bar = progress_bar(self.progress, Some(work.len() as u64), "blobs");
         let chunk = work.len().div_ceil(rayon::current_num_threads() * 8).max(1);
-        let results: Vec<(ScanOutcome, Vec<Placed>)> = work
+        let results: Vec<(bool, ScanOutcome, Vec<Placed>)> = work
             .par_chunks(chunk)
             .flat_map_iter(|chunk| {
                 let mut repo = sync.to_thread_local();
@@ -299,19 +314,30 @@ impl History<'_> {
                 let results: Vec<_> = chunk
                     .iter()
                     .map(|job| {
-                        let r = self.scan_blob(&repo, &job.id, &job.paths);
+                        let (o, found) = self.scan_blob(&repo, &job.id, &job.paths);
                         bar.inc(1);
-                        r
+                        (job.before, o, found)
                     })
                     .collect();
                 results
             })
             .collect();
         bar.finish_and_clear();
-        for (o, found) in results {
+        let known: HashSet<(String, String)> = results
+            .iter()
+            .filter(|(before, _, _)| *before)
+            .flat_map(|(_, _, found)| {
+                found
+                    .iter()
+                    .map(|p| (p.finding.fingerprint.clone(), p.finding.path.clone()))
+            })
+            .collect();
+        for (_, o, found) in results.into_iter().filter(|(before, _, _)| !before) {
             merge_outcome(outcome, o);
             for p in found {
-                place(placed, p);
+                if !known.contains(&(p.finding.fingerprint.clone(), p.finding.path.clone())) {
+                    place(placed, p);
+                }
             }
         }
     }
