@@ -157,12 +157,12 @@ fn progress_bar(enabled: bool, len: Option<u64>, what: &str) -> ProgressBar {
     let bar = match len {
         Some(n) => ProgressBar::new(n).with_style(
             ProgressStyle::with_template(
-                "{msg:>10} {bar:30} {human_pos}/{human_len} ({per_sec}, {eta})",
+                "{msg:>8} {bar:30} {human_pos}/{human_len} ({elapsed}, {eta} left)",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         ),
         None => ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template("{msg:>10} {spinner} {human_pos}")
+            ProgressStyle::with_template("{msg:>8} {spinner} {human_pos}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
     };
