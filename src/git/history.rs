@@ -88,10 +88,8 @@ struct TreeVisit {
     outcome: ScanOutcome,
 }
 
-/// A blob to scan, where it is stored (pack and offset), and the paths it is found at,
-/// oldest first.
+/// A blob to scan and the paths it is found at, oldest first.
 struct BlobJob {
-    at: (u32, u64),
     id: ObjectId,
     paths: Vec<(String, Reach)>,
     /// Only on the excluded side of a range: scanned for the keys it already had.
@@ -220,15 +218,11 @@ impl History<'_> {
                 .drain()
                 .filter(|((_, path), r)| !r.base || (r.count == 0 && range_paths.contains(path)))
                 .collect();
-            let visits: Vec<(Reach, TreeVisit)> = nodes
-                .par_iter()
-                .map_init(
-                    || sync.to_thread_local(),
-                    |repo, ((tree, prefix), reach)| {
-                        (*reach, read_tree(repo, tree, prefix.as_bstr()))
-                    },
-                )
-                .collect();
+            let nodes = pack_order(repo, nodes, |((tree, _), _)| *tree);
+            let visits: Vec<(Reach, TreeVisit)> =
+                on_all_cores(&sync, &nodes, |repo, ((tree, prefix), reach)| {
+                    (*reach, read_tree(repo, tree, prefix.as_bstr()))
+                });
             bar.inc(visits.len() as u64);
             for (reach, visit) in visits {
                 for key in visit.trees {
@@ -276,52 +270,23 @@ impl History<'_> {
                     .push((shown_path(path), *reach));
             }
         }
-        // In pack order, every delta base comes before the objects made from it, so with a
-        // cache of resolved objects each blob costs one delta instead of a whole chain.
-        let mut locator = repo.clone();
-        locator.objects.prevent_pack_unload();
-        let mut buf = Vec::new();
-        let mut work: Vec<BlobJob> = by_blob
+        let work: Vec<BlobJob> = by_blob
             .into_iter()
             .map(|((before, id), mut paths)| {
                 paths.sort_by(|a, b| (a.1.oldest, &a.0).cmp(&(b.1.oldest, &b.0)));
-                let at = match locator.objects.location_by_oid(&id, &mut buf) {
-                    Ok(Some(l)) => (l.pack_id, l.pack_offset),
-                    _ => (u32::MAX, 0),
-                };
-                BlobJob {
-                    at,
-                    id,
-                    paths,
-                    before,
-                }
+                BlobJob { id, paths, before }
             })
             .collect();
-        work.sort_by_key(|job| (job.at, job.id, job.before));
+        let work = pack_order(repo, work, |job| job.id);
 
         let sync = repo.clone().into_sync();
         let bar = progress_bar(self.progress, Some(work.len() as u64), "blobs");
-        let chunk = work.len().div_ceil(rayon::current_num_threads() * 8).max(1);
-        let results: Vec<(bool, ScanOutcome, Vec<Placed>)> = work
-            .par_chunks(chunk)
-            .flat_map_iter(|chunk| {
-                let mut repo = sync.to_thread_local();
-                repo.objects.set_pack_cache(|| {
-                    Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                        PACK_CACHE_BYTES,
-                    ))
-                });
-                let results: Vec<_> = chunk
-                    .iter()
-                    .map(|job| {
-                        let (o, found) = self.scan_blob(&repo, &job.id, &job.paths);
-                        bar.inc(1);
-                        (job.before, o, found)
-                    })
-                    .collect();
-                results
-            })
-            .collect();
+        let results: Vec<(bool, ScanOutcome, Vec<Placed>)> =
+            on_all_cores(&sync, &work, |repo, job| {
+                let (o, found) = self.scan_blob(repo, &job.id, &job.paths);
+                bar.inc(1);
+                (job.before, o, found)
+            });
         bar.finish_and_clear();
         let known: HashSet<(String, String)> = results
             .iter()
@@ -460,6 +425,52 @@ fn first_of_each_key(mut findings: Vec<Finding>) -> Vec<Finding> {
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert((f.fingerprint.clone(), f.path.clone())));
     findings
+}
+
+/// Sorts objects by where they are stored: in pack order every delta base comes before the
+/// objects made from it, so a worker with a cache of resolved objects pays one delta per object
+/// instead of a whole delta chain. Loose objects go last, in the order given.
+fn pack_order<T>(repo: &gix::Repository, items: Vec<T>, id: impl Fn(&T) -> ObjectId) -> Vec<T> {
+    let mut locator = repo.clone();
+    locator.objects.prevent_pack_unload();
+    let mut buf = Vec::new();
+    let mut keyed: Vec<((u32, u64), T)> = items
+        .into_iter()
+        .map(|item| {
+            let at = match locator.objects.location_by_oid(&id(&item), &mut buf) {
+                Ok(Some(l)) => (l.pack_id, l.pack_offset),
+                _ => (u32::MAX, 0),
+            };
+            (at, item)
+        })
+        .collect();
+    keyed.sort_by_key(|(at, _)| *at);
+    keyed.into_iter().map(|(_, item)| item).collect()
+}
+
+/// Runs `f` over `items` on all cores, in runs of neighbouring items, each run with its own
+/// repository handle and cache of resolved delta bases. Results keep the order of `items`.
+fn on_all_cores<T: Sync, R: Send>(
+    sync: &gix::ThreadSafeRepository,
+    items: &[T],
+    f: impl Fn(&gix::Repository, &T) -> R + Sync,
+) -> Vec<R> {
+    let run = items
+        .len()
+        .div_ceil(rayon::current_num_threads() * 8)
+        .max(1);
+    items
+        .par_chunks(run)
+        .flat_map_iter(|chunk| {
+            let mut repo = sync.to_thread_local();
+            repo.objects.set_pack_cache(|| {
+                Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                    PACK_CACHE_BYTES,
+                ))
+            });
+            chunk.iter().map(|item| f(&repo, item)).collect::<Vec<R>>()
+        })
+        .collect()
 }
 
 fn merge_outcome(into: &mut ScanOutcome, from: ScanOutcome) {
