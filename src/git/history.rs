@@ -691,3 +691,50 @@ fn read_tree(repo: &gix::Repository, id: &ObjectId, prefix: &BStr) -> TreeVisit 
     }
     visit
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> ObjectId {
+        ObjectId::from_bytes_or_panic(&[n; 20])
+    }
+
+    fn commit(n: u8, time: i64, parents: &[u8]) -> (ObjectId, Commit) {
+        let c = Commit {
+            id: id(n),
+            tree: id(200),
+            parents: parents.iter().map(|p| id(*p)).collect(),
+            time,
+            author: String::new(),
+            date: String::new(),
+            message: BString::default(),
+        };
+        (c.id, c)
+    }
+
+    #[test]
+    fn parents_come_before_children_whatever_their_dates() {
+        // commit 2's clock was behind its parent's; commit 3 is an unrelated root
+        let commits: HashMap<ObjectId, Commit> =
+            [commit(1, 100, &[]), commit(2, 50, &[1]), commit(3, 75, &[])]
+                .into_iter()
+                .collect();
+        assert_eq!(age_order(&commits), vec![id(3), id(1), id(2)]);
+    }
+
+    #[test]
+    fn a_merge_comes_after_both_of_its_parents() {
+        let commits: HashMap<ObjectId, Commit> = [
+            commit(1, 10, &[]),
+            commit(2, 20, &[1]),
+            commit(3, 30, &[1]),
+            commit(4, 25, &[2, 3]),
+            commit(5, 26, &[2]),
+        ]
+        .into_iter()
+        .collect();
+        let order = age_order(&commits);
+        assert_eq!(order, vec![id(1), id(2), id(5), id(3), id(4)]);
+    }
+}
