@@ -122,7 +122,8 @@ impl History<'_> {
         let rank: HashMap<ObjectId, usize> =
             order.iter().enumerate().map(|(i, id)| (*id, i)).collect();
 
-        // Trees of the commits just outside a range: what they hold is not new in it.
+        // Every selected commit's tree, and the trees of the commits just outside a range
+        // (what those hold is not new in it).
         let mut roots: HashMap<(ObjectId, BString), Reach> = HashMap::new();
         for c in commits.values() {
             let reach = Reach {
