@@ -62,20 +62,20 @@ size=$(du -sh "$repo/.git" | cut -f1)
 echo "repository: $commits commits, $FILES files, .git $size"
 
 now() { date +%s.%N; }
-median() { sort -n | sed -n 2p; }
 : > "$work/git.times"
 : > "$work/logp.times"
 for run in 1 2 3; do
   s=$(now); "$bin" git "$repo" --format json --output "$work/git.json" || true; e=$(now)
-  echo "$e - $s" | bc >> "$work/git.times"
+  echo "$s $e" >> "$work/git.times"
   s=$(now); git -C "$repo" log -p --all | "$bin" scan - --format json --output "$work/logp.json" || true; e=$(now)
-  echo "$e - $s" | bc >> "$work/logp.times"
+  echo "$s $e" >> "$work/logp.times"
 done
 python3 - "$work" <<'PY'
 import json, statistics, sys
 work = sys.argv[1]
 def med(name):
-    return statistics.median(float(x) for x in open(f"{work}/{name}.times"))
+    runs = [line.split() for line in open(f"{work}/{name}.times")]
+    return statistics.median(float(e) - float(s) for s, e in runs)
 g, l = med("git"), med("logp")
 sg = json.load(open(f"{work}/git.json"))
 sl = json.load(open(f"{work}/logp.json"))
