@@ -129,8 +129,27 @@ impl Matchers {
         let ini_headers = (0..text.line_count())
             .filter(|&l| is_ini_header(text.line(l)))
             .collect();
+        let mut vipps_section_indents: Vec<usize> = Vec::new();
+        let mut last_line = usize::MAX;
+        for &o in &vipps {
+            let l = text.line_of(o);
+            if l == last_line {
+                continue;
+            }
+            last_line = l;
+            let line = text.line(l);
+            if line.len() <= 200
+                && opens_section(line)
+                && split_words(line).iter().any(|w| is_vipps_word(w))
+            {
+                vipps_section_indents.push(indent(line));
+            }
+        }
+        vipps_section_indents.sort_unstable();
+        vipps_section_indents.dedup();
         FileContext {
             ini_headers,
+            vipps_section_indents,
             vipps,
             foreign,
             hosts,
@@ -154,6 +173,9 @@ pub fn is_vipps_word(w: &str) -> bool {
 pub struct FileContext {
     /// Lines that are `[section]` headers.
     ini_headers: Vec<usize>,
+    /// Indentations at which a section named for Vipps opens: another section there belongs to
+    /// another service.
+    vipps_section_indents: Vec<usize>,
     vipps: Vec<usize>,
     foreign: Vec<usize>,
     hosts: Vec<(usize, Environment)>,
@@ -186,12 +208,17 @@ impl FileContext {
         if m.names_foreign(&name.words) {
             return Evidence::Foreign;
         }
-        for section in self.sections(text, text.line_of(offset)) {
+        for (indent, section) in self.sections(text, text.line_of(offset)) {
             let words = split_words(section);
             if words.iter().any(|w| is_vipps_word(w)) {
                 return Evidence::Strong;
             }
-            if m.names_foreign(&words) {
+            // a section beside the Vipps one (`"Keycloak": {` next to `"Vipps": {`) is another
+            // service's, whatever its name
+            if m.names_foreign(&words)
+                || (self.vipps_section_indents.contains(&indent)
+                    && !words.iter().all(|w| is_generic_section_word(w)))
+            {
                 return Evidence::Foreign;
             }
         }
@@ -233,11 +260,11 @@ impl FileContext {
 
 impl FileContext {
     /// `sections`, with the INI header found by a lookup instead of a walk.
-    fn sections<'t>(&self, text: &'t Text, line: usize) -> Vec<&'t str> {
-        let mut out = indented_sections(text, line);
+    fn sections<'t>(&self, text: &'t Text, line: usize) -> Vec<(usize, &'t str)> {
+        let mut out = indented_sections_at(text, line);
         let i = self.ini_headers.partition_point(|&h| h < line);
         if let Some(&h) = i.checked_sub(1).and_then(|i| self.ini_headers.get(i)) {
-            out.push(text.line(h).trim());
+            out.push((0, text.line(h).trim()));
         }
         out
     }
@@ -253,8 +280,8 @@ fn is_ini_header(s: &str) -> bool {
         && !t.contains('"')
 }
 
-/// The less-indented lines above `line`, nearest first (at most 300 lines up).
-fn indented_sections(text: &Text, line: usize) -> Vec<&str> {
+/// `indented_sections` with the indentation of each.
+fn indented_sections_at(text: &Text, line: usize) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut level = indent(text.line(line));
     let mut l = line;
@@ -271,11 +298,78 @@ fn indented_sections(text: &Text, line: usize) -> Vec<&str> {
             && (!trimmed.starts_with(['#', '/', '*', '<', '!'])
                 || (trimmed.starts_with('<') && !trimmed.starts_with("</")))
         {
-            out.push(trimmed);
+            out.push((ind, trimmed));
             level = ind;
         }
     }
     out
+}
+
+/// Words of sections that hold settings of any kind (`appSettings`, `secrets`, `env`), which a
+/// Vipps key may sit in even beside a section named for Vipps.
+fn is_generic_section_word(w: &str) -> bool {
+    matches!(
+        w,
+        "app"
+            | "settings"
+            | "appsettings"
+            | "application"
+            | "config"
+            | "configuration"
+            | "secrets"
+            | "secret"
+            | "credentials"
+            | "creds"
+            | "env"
+            | "environment"
+            | "variables"
+            | "vars"
+            | "data"
+            | "string"
+            | "stringdata"
+            | "values"
+            | "headers"
+            | "header"
+            | "keys"
+            | "options"
+            | "properties"
+            | "params"
+            | "parameters"
+            | "default"
+            | "defaults"
+            | "add"
+            | "payment"
+            | "payments"
+            | "providers"
+            | "provider"
+            | "integrations"
+            | "auth"
+            | "authentication"
+            | "api"
+            | "apis"
+            | "spring"
+            | "production"
+            | "test"
+            | "development"
+            | "staging"
+            | "local"
+            | "dev"
+            | "prod"
+            | "common"
+            | "shared"
+            | "global"
+    ) || w.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether a line opens a section: `"Vipps": {`, `vipps:`, `<vipps>`, `[vipps]`, `VIPPS = {`.
+fn opens_section(line: &str) -> bool {
+    let t = line.trim();
+    if t.starts_with(['#', '/', ';', '*']) || t.starts_with("<!--") || t.starts_with("</") {
+        return false;
+    }
+    is_ini_header(t)
+        || t.ends_with(['{', '[', '(', ':'])
+        || (t.starts_with('<') && t.ends_with('>') && !t.ends_with("/>") && !t[1..].contains('<'))
 }
 
 fn env_from_words(words: &[String]) -> Option<Environment> {

@@ -76,6 +76,15 @@ pub fn split_words(name: &str) -> Vec<String> {
     if !current.is_empty() {
         push_word(&mut words, &current);
     }
+    // `MobilePay` is one name, however it is cased
+    let mut i = 0;
+    while i + 1 < words.len() {
+        if words[i] == "mobile" && words[i + 1] == "pay" {
+            words[i] = "mobilepay".to_owned();
+            words.remove(i + 1);
+        }
+        i += 1;
+    }
     words
 }
 
@@ -180,6 +189,10 @@ mod tests {
         assert_eq!(w("OCPApimKey"), ["ocp", "apim", "key"]);
         assert_eq!(w("vippsclientsecret"), ["vipps", "client", "secret"]);
         assert_eq!(w("subscription_key1"), ["subscription", "key", "1"]);
+        assert_eq!(
+            w("MobilePay:ClientSecret"),
+            ["mobilepay", "client", "secret"]
+        );
     }
 
     #[test]
