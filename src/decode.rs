@@ -50,7 +50,10 @@ impl Text {
     }
 
     pub fn line_start(&self, line: usize) -> usize {
-        self.line_starts.get(line).copied().unwrap_or(self.text.len())
+        self.line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len())
     }
 
     /// Line `line` (0-based) without its line ending.
@@ -61,7 +64,9 @@ impl Text {
             .get(line + 1)
             .map_or(self.text.len(), |&next| next - 1);
         let end = end.max(start);
-        self.text[start..end].strip_suffix('\r').unwrap_or(&self.text[start..end])
+        self.text[start..end]
+            .strip_suffix('\r')
+            .unwrap_or(&self.text[start..end])
     }
 
     /// 1-based column (in characters) of byte `offset`.
@@ -74,7 +79,10 @@ impl Text {
 /// Decodes `bytes`, or returns `None` for binary content.
 pub fn decode(bytes: &[u8]) -> Option<Text> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return Some(Text::new(String::from_utf8_lossy(rest).into_owned(), Encoding::Utf8));
+        return Some(Text::new(
+            String::from_utf8_lossy(rest).into_owned(),
+            Encoding::Utf8,
+        ));
     }
     if bytes.starts_with(b"\xFF\xFE") {
         let (text, _) = UTF_16LE.decode_without_bom_handling(&bytes[2..]);
@@ -98,7 +106,10 @@ pub fn decode(bytes: &[u8]) -> Option<Text> {
             _ => None,
         };
     }
-    Some(Text::new(String::from_utf8_lossy(bytes).into_owned(), Encoding::Utf8))
+    Some(Text::new(
+        String::from_utf8_lossy(bytes).into_owned(),
+        Encoding::Utf8,
+    ))
 }
 
 /// Mostly-ASCII UTF-16 has NULs in every other byte.
@@ -115,6 +126,35 @@ fn utf16_without_bom(head: &[u8]) -> Option<Encoding> {
         Some(Encoding::Utf16Be)
     } else {
         None
+    }
+}
+
+/// What the first bytes of a file say about all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniff {
+    /// UTF-8 (or an 8-bit encoding read as UTF-8): no NUL in the sniffed bytes.
+    Utf8,
+    /// UTF-16, with a BOM or recognised by its NULs.
+    Utf16,
+    /// NULs that are not UTF-16: not scanned.
+    Binary,
+}
+
+/// Sniffs the first bytes of a file the way `decode` does.
+pub fn sniff(bytes: &[u8]) -> Sniff {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        return Sniff::Utf8;
+    }
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Sniff::Utf16;
+    }
+    let head = &bytes[..bytes.len().min(SNIFF_LEN)];
+    if memchr::memchr(0, head).is_none() {
+        Sniff::Utf8
+    } else if utf16_without_bom(head).is_some() {
+        Sniff::Utf16
+    } else {
+        Sniff::Binary
     }
 }
 
@@ -154,6 +194,15 @@ mod tests {
         assert_eq!(t.line(0), "x");
         assert_eq!(t.line(1), "y");
         assert_eq!(t.line_of(3), 1);
+    }
+
+    #[test]
+    fn sniff_agrees_with_decode() {
+        assert_eq!(sniff(&utf16le("a=1", false)), Sniff::Utf16);
+        assert_eq!(sniff(&utf16le("a=1", true)), Sniff::Utf16);
+        assert_eq!(sniff(b"\xEF\xBB\xBFa\x00"), Sniff::Utf8);
+        assert_eq!(sniff(b"\x7fELF\x00\x01\x02\x00\x00\x10"), Sniff::Binary);
+        assert_eq!(sniff(b"plain"), Sniff::Utf8);
     }
 
     #[test]
