@@ -228,3 +228,46 @@ fn show_secrets_puts_the_raw_keys_in_json() {
         );
     }
 }
+
+/// Crates that speak to the network (HTTP clients, TLS, DNS). None is in the
+/// dependency tree, so a scan cannot send what it reads anywhere.
+const NETWORK_CRATES: &[&str] = &[
+    "reqwest",
+    "hyper",
+    "ureq",
+    "curl",
+    "curl-sys",
+    "isahc",
+    "attohttpc",
+    "surf",
+    "h2",
+    "h3",
+    "quinn",
+    "rustls",
+    "native-tls",
+    "openssl",
+    "openssl-sys",
+    "tokio-rustls",
+    "trust-dns-resolver",
+    "hickory-resolver",
+];
+
+#[test]
+fn no_crate_in_the_lockfile_speaks_to_the_network() {
+    let lock =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock")).unwrap();
+    let packages: Vec<&str> = lock
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = \""))
+        .filter_map(|l| l.strip_suffix('"'))
+        .collect();
+    assert!(
+        packages.contains(&"vippsleaks") && packages.contains(&"zip"),
+        "{packages:?}"
+    );
+    let network: Vec<&&str> = packages
+        .iter()
+        .filter(|p| NETWORK_CRATES.contains(p))
+        .collect();
+    assert_eq!(network, Vec::<&&str>::new());
+}
