@@ -1,6 +1,9 @@
 //! Properties over arbitrary bytes and mutated synthetic files: decoding, extraction, detection
 //! and archive scanning never panic, and every position they report lies inside the input.
 
+// A failed unwrap in a test is a failed test: the crate-wide ban is for shipped code.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::Write;
 use std::sync::OnceLock;
 
