@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let detector = D.get_or_init(Detector::builtin);
     let mut bytes = b"PK\x03\x04".to_vec();
     bytes.extend_from_slice(data);
-    let limits = Limits { archive_bytes: 1 << 20, max_file_size: 1 << 20, ..Limits::default() };
+    let limits = Limits {
+        archive_bytes: 1 << 20,
+        max_file_size: 1 << 20,
+        ..Limits::default()
+    };
     let outcome = scan_bytes(detector, "fuzz.zip", &bytes, &limits, 0);
     assert!(outcome.summary.bytes_scanned <= limits.archive_bytes + 1);
 });

@@ -9,7 +9,9 @@ use vippsleaks::detect::Detector;
 fuzz_target!(|data: &[u8]| {
     static D: OnceLock<Detector> = OnceLock::new();
     let detector = D.get_or_init(Detector::builtin);
-    let Some(text) = vippsleaks::decode::decode(data) else { return };
+    let Some(text) = vippsleaks::decode::decode(data) else {
+        return;
+    };
     for f in detector.detect("fuzz.env", &text) {
         assert!(f.line >= 1 && f.line <= text.line_count());
         let chars = text.line(f.line - 1).chars().count();

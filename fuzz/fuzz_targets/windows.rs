@@ -11,7 +11,9 @@ use vippsleaks::scan::scan_windows;
 fuzz_target!(|data: &[u8]| {
     static D: OnceLock<Detector> = OnceLock::new();
     let detector = D.get_or_init(Detector::builtin);
-    let Some((&w, text)) = data.split_first() else { return };
+    let Some((&w, text)) = data.split_first() else {
+        return;
+    };
     let window = 200 + w as usize * 8;
     let outcome = scan_windows(detector, "fuzz.env", Vec::new(), text, window, 160);
     assert_eq!(outcome.summary.bytes_scanned, text.len() as u64);
