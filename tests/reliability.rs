@@ -275,26 +275,46 @@ fn invalid_utf8_and_nul_bytes_do_not_hide_keys() {
 }
 
 #[test]
-fn a_key_at_the_end_of_a_64_mib_line_is_found() {
+fn keys_in_and_at_the_end_of_a_line_longer_than_a_read_window_are_found() {
     let dir = tempdir();
-    let secret = client_secret();
-    let chunk = b"var a=1,b=[2,3];function f(x){return x+1}";
-    let mut line = Vec::with_capacity((64 << 20) + 200);
-    while line.len() < 64 << 20 {
-        line.extend_from_slice(chunk);
+    let (first, last) = (client_secret(), client_secret());
+    let chunk = "var a=1,b=[2,3];function f(x){return x+1}é";
+    let mut line = String::with_capacity(vippsleaks::scan::WINDOW + (256 << 10));
+    let mut push_until = |line: &mut String, len: usize| {
+        while line.len() < len {
+            line.push_str(chunk);
+        }
+    };
+    // The first key sits just past the middle of the overlap of the first two windows, where
+    // the second window takes over; the second ends the line, and the file.
+    push_until(
+        &mut line,
+        vippsleaks::scan::WINDOW + vippsleaks::scan::OVERLAP / 2 + 100,
+    );
+    let mut columns = Vec::new();
+    for (secret, more) in [(&first, 200 << 10), (&last, 0)] {
+        line.push_str(" VIPPS_CLIENT_SECRET=");
+        columns.push(line.chars().count() as u64 + 1);
+        line.push_str(secret);
+        line.push(' ');
+        let target = line.len() + more;
+        push_until(&mut line, target);
     }
-    let column = line.len() + 1 + " VIPPS_CLIENT_SECRET=".len();
-    line.extend(format!(" VIPPS_CLIENT_SECRET={secret}").as_bytes());
     write(dir.path(), "bundle.min.js", &line);
     drop(line);
 
     let (out, json) = scan_json(dir.path(), &["."]);
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
-    let f = &json["findings"][0];
-    assert_eq!(f["fingerprint"], fingerprint(&secret).as_str());
-    assert_eq!(f["line"], 1);
-    assert_eq!(f["column"].as_u64(), Some(column as u64));
-    assert_eq!(json["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        fingerprints(&json),
+        [fingerprint(&first), fingerprint(&last)]
+    );
+    let findings = json["findings"].as_array().unwrap();
+    let at: Vec<(u64, u64)> = findings
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(at, [(1, columns[0]), (1, columns[1])]);
 }
 
 #[test]
