@@ -280,7 +280,7 @@ fn keys_in_and_at_the_end_of_a_line_longer_than_a_read_window_are_found() {
     let (first, last) = (client_secret(), client_secret());
     let chunk = "var a=1,b=[2,3];function f(x){return x+1}é";
     let mut line = String::with_capacity(vippsleaks::scan::WINDOW + (256 << 10));
-    let mut push_until = |line: &mut String, len: usize| {
+    let push_until = |line: &mut String, len: usize| {
         while line.len() < len {
             line.push_str(chunk);
         }
