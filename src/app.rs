@@ -153,9 +153,15 @@ pub fn emit(
         color,
         repository,
     };
-    write_report(&report, out.format, out.output.as_deref(), out.quiet)?;
-    if !out.quiet {
-        print_errors(&outcome.errors);
+    match write_report(&report, out.format, out.output.as_deref(), out.quiet) {
+        // a reader that stopped early (`| head`) is not an error: the scan's status stands
+        Err(e) if is_broken_pipe(&e) => {}
+        Err(e) => return Err(e),
+        Ok(()) => {
+            if !out.quiet {
+                print_errors(&outcome.errors);
+            }
+        }
     }
     Ok(if outcome.findings.iter().any(|f| f.suppressed.is_none()) {
         Exit::Findings
@@ -207,6 +213,18 @@ fn write_report(report: &Report, format: Format, output: Option<&Path>, quiet: b
 }
 
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    // A FIFO, a device or `/dev/stdout` is written into, never replaced.
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        file.write_all(bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return Ok(());
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

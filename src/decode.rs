@@ -129,6 +129,35 @@ fn utf16_without_bom(head: &[u8]) -> Option<Encoding> {
     }
 }
 
+/// What the first bytes of a file say about all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniff {
+    /// UTF-8 (or an 8-bit encoding read as UTF-8): no NUL in the sniffed bytes.
+    Utf8,
+    /// UTF-16, with a BOM or recognised by its NULs.
+    Utf16,
+    /// NULs that are not UTF-16: not scanned.
+    Binary,
+}
+
+/// Sniffs the first bytes of a file the way `decode` does.
+pub fn sniff(bytes: &[u8]) -> Sniff {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        return Sniff::Utf8;
+    }
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Sniff::Utf16;
+    }
+    let head = &bytes[..bytes.len().min(SNIFF_LEN)];
+    if memchr::memchr(0, head).is_none() {
+        Sniff::Utf8
+    } else if utf16_without_bom(head).is_some() {
+        Sniff::Utf16
+    } else {
+        Sniff::Binary
+    }
+}
+
 /// Whether bytes are binary (and not UTF-16 text).
 pub fn is_binary(bytes: &[u8]) -> bool {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
@@ -165,6 +194,15 @@ mod tests {
         assert_eq!(t.line(0), "x");
         assert_eq!(t.line(1), "y");
         assert_eq!(t.line_of(3), 1);
+    }
+
+    #[test]
+    fn sniff_agrees_with_decode() {
+        assert_eq!(sniff(&utf16le("a=1", false)), Sniff::Utf16);
+        assert_eq!(sniff(&utf16le("a=1", true)), Sniff::Utf16);
+        assert_eq!(sniff(b"\xEF\xBB\xBFa\x00"), Sniff::Utf8);
+        assert_eq!(sniff(b"\x7fELF\x00\x01\x02\x00\x00\x10"), Sniff::Binary);
+        assert_eq!(sniff(b"plain"), Sniff::Utf8);
     }
 
     #[test]

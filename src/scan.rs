@@ -104,14 +104,46 @@ impl ScanOutcome {
     }
 }
 
-/// The path shown for a walked file: forward slashes, no leading `./`.
+/// The path shown for a walked file: forward slashes, no leading `./`. Bytes that are not
+/// UTF-8 are written `\\xHH`: backslashes are already turned into `/`, so a backslash in the
+/// result always starts such an escape, and the exact name can be recovered from it.
 pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
+    let s = escape_invalid(path.as_os_str()).replace('\\', "/");
+    let s = unescape_slashes(s);
     let mut s = s.as_str();
     while let Some(rest) = s.strip_prefix("./") {
         s = rest;
     }
     s.to_owned()
+}
+
+/// Marks each byte that is not UTF-8 with a NUL before turning `\\` into `/`, so the escapes
+/// survive that replacement; `unescape_slashes` then writes them out.
+#[cfg(unix)]
+fn escape_invalid(name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for chunk in name.as_bytes().utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\0', ""));
+        for b in chunk.invalid() {
+            out.push('\0');
+            out.push_str(&format!("{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(not(unix))]
+fn escape_invalid(name: &std::ffi::OsStr) -> String {
+    name.to_string_lossy().replace('\0', "")
+}
+
+fn unescape_slashes(s: String) -> String {
+    if s.contains('\0') {
+        s.replace('\0', "\\x")
+    } else {
+        s
+    }
 }
 
 /// Walks the paths in parallel and scans every file.
@@ -221,6 +253,10 @@ fn walk_error(err: &ignore::Error) -> ScanError {
             ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
                 e = err
             }
+            ignore::Error::Loop { child, .. } => {
+                path = Some(display_path(child));
+                break;
+            }
             _ => break,
         }
     }
@@ -253,8 +289,11 @@ pub fn scan_file(detector: &Detector, path: &Path, limits: &Limits) -> ScanOutco
         outcome.summary.files_skipped += 1;
         return outcome;
     }
+    if meta.len() > WINDOW as u64 {
+        return scan_large(detector, &shown, path, limits);
+    }
     match std::fs::read(path) {
-        Ok(bytes) => scan_bytes(detector, &shown, &bytes, limits, 0),
+        Ok(bytes) => scan_owned(detector, &shown, bytes, limits),
         Err(e) => {
             outcome.summary.files_unreadable += 1;
             outcome.errors.push(ScanError {
@@ -263,6 +302,214 @@ pub fn scan_file(detector: &Detector, path: &Path, limits: &Limits) -> ScanOutco
             });
             outcome
         }
+    }
+}
+
+/// Scans a file read whole. Plain UTF-8 becomes the text without a copy, so a file costs its
+/// size in memory once, not twice.
+fn scan_owned(detector: &Detector, shown: &str, bytes: Vec<u8>, limits: &Limits) -> ScanOutcome {
+    if is_archive(shown, &bytes)
+        || decode::sniff(&bytes) != decode::Sniff::Utf8
+        || bytes.starts_with(b"\xEF\xBB\xBF")
+    {
+        return scan_bytes(detector, shown, &bytes, limits, 0);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let mut outcome = ScanOutcome::default();
+            outcome.summary.files_scanned += 1;
+            outcome.summary.bytes_scanned += text.len() as u64;
+            let text = decode::Text::new(text, decode::Encoding::Utf8);
+            outcome.findings = detector.detect(shown, &text);
+            outcome
+        }
+        Err(e) => scan_bytes(detector, shown, e.as_bytes(), limits, 0),
+    }
+}
+
+/// Files larger than this are read and scanned in windows of this many bytes, so memory stays
+/// near threads x window whatever the size of the file.
+pub const WINDOW: usize = 64 << 20;
+/// Bytes shared by neighbouring windows. A key with its name and surroundings that fit in half
+/// of this is seen whole by exactly one window.
+pub const OVERLAP: usize = 64 << 10;
+
+fn unreadable(path: &str, e: &std::io::Error) -> ScanOutcome {
+    let mut outcome = ScanOutcome::default();
+    outcome.summary.files_unreadable += 1;
+    outcome.errors.push(ScanError {
+        path: path.to_owned(),
+        message: e.to_string(),
+    });
+    outcome
+}
+
+/// Scans a file over `WINDOW` bytes. Archives and UTF-16 files are read whole (still bounded by
+/// the size limit); UTF-8 text is scanned window by window.
+fn scan_large(detector: &Detector, shown: &str, path: &Path, limits: &Limits) -> ScanOutcome {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return unreadable(shown, &e),
+    };
+    // A file that grows while it is read is read up to the size limit.
+    let mut reader = file.take(limits.max_file_size);
+    let mut first = Vec::with_capacity(WINDOW + OVERLAP);
+    if let Err(e) = (&mut reader)
+        .take((WINDOW + OVERLAP) as u64)
+        .read_to_end(&mut first)
+    {
+        return unreadable(shown, &e);
+    }
+    match decode::sniff(&first) {
+        decode::Sniff::Utf8 if !is_archive(shown, &first) => {
+            scan_windows(detector, shown, first, reader, WINDOW, OVERLAP)
+        }
+        decode::Sniff::Binary if !is_archive(shown, &first) => {
+            let mut outcome = ScanOutcome::default();
+            outcome.summary.files_skipped += 1;
+            outcome
+        }
+        _ => match reader.read_to_end(&mut first) {
+            Ok(_) => scan_bytes(detector, shown, &first, limits, 0),
+            Err(e) => unreadable(shown, &e),
+        },
+    }
+}
+
+/// Scans UTF-8 text in windows of `window` bytes that share `overlap` bytes with the next one.
+///
+/// `first` holds the text's first bytes already read, `reader` the rest. A finding belongs to
+/// the window whose share of the file holds its first character: from half the overlap into
+/// the window to half the overlap before its end. Line and column numbers are moved to the
+/// file's, and a read error keeps what was found before it.
+pub fn scan_windows(
+    detector: &Detector,
+    path: &str,
+    first: Vec<u8>,
+    mut reader: impl Read,
+    window: usize,
+    overlap: usize,
+) -> ScanOutcome {
+    let overlap = overlap.max(2);
+    let window = window.max(overlap);
+    let mut outcome = ScanOutcome::default();
+    let mut buf = first;
+    let mut at_start = true;
+    // Newlines before buf[0], and characters between the last of them and buf[0].
+    let mut lines_before = 0usize;
+    let mut column_before = 0usize;
+    // Findings starting before this offset of buf were reported by the window before.
+    let mut keep_from = 0usize;
+    let mut total = 0u64;
+    loop {
+        let want = (window + overlap).saturating_sub(buf.len());
+        let at_end = match (&mut reader).take(want as u64).read_to_end(&mut buf) {
+            Ok(n) => n < want,
+            Err(e) => {
+                outcome.merge(unreadable(path, &e));
+                break;
+            }
+        };
+        if at_start && buf.starts_with(b"\xEF\xBB\xBF") {
+            buf.drain(..3);
+            total += 3;
+        }
+        // This window reports findings that start before `keep_to`; the next window starts at
+        // `next`, a line start when there is one, so that fewer lines are cut.
+        let (keep_to, next) = if at_end {
+            (buf.len(), buf.len())
+        } else {
+            let keep_to = buf.len() - overlap / 2;
+            let from = buf.len() - overlap;
+            let next = memchr::memchr(b'\n', &buf[from..keep_to]).map_or(from, |i| from + i + 1);
+            (keep_to, next)
+        };
+        let (text, invalid) = match String::from_utf8(buf) {
+            Ok(s) => (decode::Text::new(s, decode::Encoding::Utf8), None),
+            Err(e) => {
+                let bytes = e.into_bytes();
+                (
+                    decode::Text::new(
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                        decode::Encoding::Utf8,
+                    ),
+                    Some(bytes),
+                )
+            }
+        };
+        let bounds = match &invalid {
+            None => keep_from..keep_to,
+            Some(bytes) => lossy_len(&bytes[..keep_from])..lossy_len(&bytes[..keep_to]),
+        };
+        for mut f in detector.detect(path, &text) {
+            if !bounds.contains(&offset_of(&text, f.line, f.column)) {
+                continue;
+            }
+            move_finding(&mut f, lines_before, column_before);
+            outcome.findings.push(f);
+        }
+        buf = invalid.unwrap_or_else(|| text.text.into_bytes());
+        if at_end {
+            total += buf.len() as u64;
+            break;
+        }
+        let passed = &buf[..next];
+        match memchr::memrchr(b'\n', passed) {
+            Some(i) => column_before = char_count(&passed[i + 1..]),
+            None => column_before += char_count(passed),
+        }
+        lines_before += memchr::memchr_iter(b'\n', passed).count();
+        total += next as u64;
+        keep_from = keep_to - next;
+        buf.drain(..next);
+        at_start = false;
+    }
+    outcome.summary.files_scanned += 1;
+    outcome.summary.bytes_scanned += total;
+    // Findings are unique by position: a safety net should two windows ever agree on one.
+    outcome.findings.dedup_by(|a, b| {
+        (a.line, a.column, &a.rule_id, &a.fingerprint)
+            == (b.line, b.column, &b.rule_id, &b.fingerprint)
+    });
+    outcome
+}
+
+fn lossy_len(bytes: &[u8]) -> usize {
+    String::from_utf8_lossy(bytes).len()
+}
+
+/// Characters in UTF-8 bytes: the bytes that do not continue a character.
+fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+}
+
+/// Byte offset in `text` of 1-based `line` and character `column`.
+fn offset_of(text: &decode::Text, line: usize, column: usize) -> usize {
+    let l = line.saturating_sub(1);
+    let start = text.line_start(l);
+    let s = text.line(l);
+    start
+        + s.char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(s.len(), |(i, _)| i)
+}
+
+/// Moves a finding from a window's lines and columns to the file's.
+fn move_finding(f: &mut Finding, lines_before: usize, column_before: usize) {
+    if f.line == 1 {
+        f.column += column_before;
+        f.end_column += column_before;
+    }
+    f.line += lines_before;
+    for r in &mut f.related {
+        if r.line == 1 {
+            r.column += column_before;
+            r.end_column += column_before;
+        }
+        r.line += lines_before;
+    }
+    for (n, _) in &mut f.context_lines {
+        *n += lines_before;
     }
 }
 
@@ -390,4 +637,116 @@ fn scan_archive(
         }
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::OnceLock;
+
+    use base64::Engine;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn detector() -> &'static Detector {
+        static D: OnceLock<Detector> = OnceLock::new();
+        D.get_or_init(Detector::builtin)
+    }
+
+    fn positions(o: &ScanOutcome) -> Vec<(usize, usize, usize, String, String)> {
+        o.findings
+            .iter()
+            .map(|f| {
+                (
+                    f.line,
+                    f.column,
+                    f.end_column,
+                    f.rule_id.clone(),
+                    f.fingerprint.clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn secret(bytes: &[u8; 20]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Windows as small as a few hundred bytes find every key a whole read finds, at the
+        /// same line and column, once.
+        #[test]
+        fn windows_find_what_a_whole_read_finds(
+            filler in proptest::collection::vec("[a-z ]{0,300}", 0..60),
+            keys in proptest::collection::vec((any::<usize>(), any::<[u8; 20]>()), 1..4),
+            long_prefix in 0usize..3000,
+            window in 200usize..2000,
+            overlap in 160usize..400,
+        ) {
+            let mut lines = filler;
+            for (at, raw) in &keys {
+                let key = secret(raw);
+                prop_assume!(!crate::detect::shape::is_fake(&key, crate::detect::shape::Shape::Base64Secret));
+                let at = at % (lines.len() + 1);
+                lines.insert(at, format!("{} VIPPS_CLIENT_SECRET={key} é", "x".repeat(long_prefix)));
+            }
+            let bytes = lines.join("\n").into_bytes();
+            let whole = scan_bytes(detector(), "app.env", &bytes, &Limits::default(), 0);
+            let windowed = scan_windows(detector(), "app.env", Vec::new(), bytes.as_slice(), window, overlap);
+            prop_assert!(!whole.findings.is_empty());
+            prop_assert_eq!(positions(&windowed), positions(&whole));
+            prop_assert_eq!(windowed.summary.bytes_scanned, bytes.len() as u64);
+        }
+    }
+
+    #[test]
+    fn a_read_error_keeps_what_was_found_before_it() {
+        struct FailAfter<'a>(&'a [u8]);
+        impl Read for FailAfter<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("device went away"));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let key = secret(&[
+            7, 200, 13, 99, 1, 250, 42, 17, 88, 3, 140, 61, 222, 9, 75, 180, 33, 5, 121, 66,
+        ]);
+        let mut bytes = format!("VIPPS_CLIENT_SECRET={key}\n").into_bytes();
+        bytes.extend(std::iter::repeat_n(b'.', 5000));
+        let outcome = scan_windows(
+            detector(),
+            "big.env",
+            Vec::new(),
+            FailAfter(&bytes),
+            1000,
+            200,
+        );
+        assert_eq!(outcome.findings.len(), 1);
+        assert_eq!(outcome.summary.files_unreadable, 1);
+        assert!(outcome.errors[0].message.contains("device went away"));
+    }
+
+    #[test]
+    fn a_loop_error_names_the_link() {
+        let err = ignore::Error::Loop {
+            ancestor: PathBuf::from("./a"),
+            child: PathBuf::from("./a/b/up"),
+        };
+        assert_eq!(walk_error(&err).path, "a/b/up");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_escaped_byte_by_byte() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = Path::new(std::ffi::OsStr::from_bytes(b"./dir/caf\xE9\\x.env"));
+        assert_eq!(display_path(p), "dir/caf\\xE9/x.env");
+    }
 }

@@ -1,5 +1,6 @@
 //! The binary end to end: exit codes, redaction in every format, and snapshots of each output
 //! format for a small leak.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use assert_cmd::Command;
 use predicates::prelude::*;

@@ -1,5 +1,6 @@
 //! `.vippsleaks.toml` end to end: where it is found, what each key does, and errors that name
 //! the file and the line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 

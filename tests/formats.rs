@@ -1,5 +1,6 @@
 //! Detection across format families: one snapshot per family of what is found where, and no
 //! finding at all in the negative files.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,5 @@
 //! `vippsleaks git` and `vippsleaks staged` on repositories built with the `git` binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;

@@ -1,4 +1,5 @@
 //! The pre-commit hook through the real pre-commit framework (`pre-commit try-repo`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,4 +1,5 @@
 //! The rules: every built-in rule's examples, and `vippsleaks rules list|explain|check`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 

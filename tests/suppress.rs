@@ -1,5 +1,6 @@
 //! Suppression end to end: inline allow comments, `.vippsleaksignore`, baselines, and the
 //! counts of what was silenced.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 

@@ -42,7 +42,29 @@ const URI_ESCAPES: &AsciiSet = &CONTROLS
 /// A finding's path as a relative SARIF URI.
 pub fn uri(report: &Report, path: &str) -> String {
     let relative = relative_path(report, path);
-    utf8_percent_encode(&relative, URI_ESCAPES).to_string()
+    // a byte that is not UTF-8 is shown as `\xHH` in paths; in a URI it is `%HH`
+    let mut out = String::with_capacity(relative.len());
+    let mut rest = relative.as_str();
+    while let Some(at) = rest.find("\\x") {
+        let hex = rest
+            .get(at + 2..at + 4)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        let (before, after) = rest.split_at(at);
+        out.extend(utf8_percent_encode(before, URI_ESCAPES));
+        match hex {
+            Some(h) => {
+                out.push('%');
+                out.push_str(&h.to_ascii_uppercase());
+                rest = &after[4..];
+            }
+            None => {
+                out.extend(utf8_percent_encode(&after[..1], URI_ESCAPES));
+                rest = &after[1..];
+            }
+        }
+    }
+    out.extend(utf8_percent_encode(rest, URI_ESCAPES));
+    out
 }
 
 fn relative_path(report: &Report, path: &str) -> String {
