@@ -292,8 +292,12 @@ pub fn scan_file(detector: &Detector, path: &Path, limits: &Limits) -> ScanOutco
     if meta.len() > WINDOW as u64 {
         return scan_large(detector, &shown, path, limits);
     }
-    match std::fs::read(path) {
-        Ok(bytes) => scan_owned(detector, &shown, bytes, limits),
+    match read_unless_binary(path, &shown, meta.len()) {
+        Ok(Some(bytes)) => scan_owned(detector, &shown, bytes, limits),
+        Ok(None) => {
+            outcome.summary.files_skipped += 1;
+            outcome
+        }
         Err(e) => {
             outcome.summary.files_unreadable += 1;
             outcome.errors.push(ScanError {
@@ -305,6 +309,19 @@ pub fn scan_file(detector: &Detector, path: &Path, limits: &Limits) -> ScanOutco
     }
 }
 
+/// Reads a file whole, unless its first bytes show it is binary (and not an archive to open):
+/// then the rest is never read.
+fn read_unless_binary(path: &Path, shown: &str, len: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    (&mut file).take(8192).read_to_end(&mut bytes)?;
+    if decode::sniff(&bytes) == decode::Sniff::Binary && !is_archive(shown, &bytes) {
+        return Ok(None);
+    }
+    file.read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
 /// Scans a file read whole. Plain UTF-8 becomes the text without a copy, so a file costs its
 /// size in memory once, not twice.
 fn scan_owned(detector: &Detector, shown: &str, bytes: Vec<u8>, limits: &Limits) -> ScanOutcome {
@@ -313,6 +330,13 @@ fn scan_owned(detector: &Detector, shown: &str, bytes: Vec<u8>, limits: &Limits)
         || bytes.starts_with(b"\xEF\xBB\xBF")
     {
         return scan_bytes(detector, shown, &bytes, limits, 0);
+    }
+    if !detector.may_contain(shown, &bytes) {
+        // nothing a rule looks for: not decoded, not indexed
+        let mut outcome = ScanOutcome::default();
+        outcome.summary.files_scanned += 1;
+        outcome.summary.bytes_scanned += bytes.len() as u64;
+        return outcome;
     }
     match String::from_utf8(bytes) {
         Ok(text) => {
@@ -538,6 +562,11 @@ pub fn scan_bytes(
         } else {
             outcome.summary.files_skipped += 1;
         }
+        return outcome;
+    }
+    if decode::sniff(bytes) == decode::Sniff::Utf8 && !detector.may_contain(path, bytes) {
+        outcome.summary.files_scanned += 1;
+        outcome.summary.bytes_scanned += bytes.len() as u64;
         return outcome;
     }
     let Some(text) = decode::decode(bytes) else {

@@ -36,7 +36,9 @@ pub struct Detector {
     pub rules: Vec<Rule>,
     matchers: Matchers,
     /// Words without which a file cannot hold a key: files without any are skipped unread.
-    prefilter: AhoCorasick,
+    /// Their common spellings, searched with SIMD; `prefilter_any_case` when SIMD is missing.
+    prefilter: Option<aho_corasick::packed::Searcher>,
+    prefilter_any_case: AhoCorasick,
     /// Words of every rule's names: a name with none of them (in any case) names no key.
     name_words: AhoCorasick,
 }
@@ -62,9 +64,31 @@ fn prefilter_words(rules: &[Rule], context: &Context) -> Vec<String> {
             }
         }
     }
-    words.sort();
-    words.dedup();
-    words
+    // a word that holds another is found through it
+    words.sort_by_key(String::len);
+    let mut minimal: Vec<String> = Vec::new();
+    for w in words {
+        if !minimal.iter().any(|m| w.contains(m.as_str())) {
+            minimal.push(w);
+        }
+    }
+    minimal
+}
+
+/// The spellings a word is written in: `secret`, `Secret`, `SECRET`, and `MobilePay` for the
+/// name made of two words. Searching these exactly lets the search use SIMD.
+fn spellings(word: &str) -> Vec<String> {
+    let lower = word.to_ascii_lowercase();
+    let mut c = lower.chars();
+    let capital = c
+        .next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default();
+    let mut out = vec![lower.to_ascii_uppercase(), capital, lower.clone()];
+    if lower == "mobilepay" {
+        out.extend(["MobilePay", "mobilePay"].map(String::from));
+    }
+    out
 }
 
 /// A value bound to a name, with what the rules need to know about it.
@@ -81,10 +105,15 @@ struct Candidate<'a> {
 
 impl Detector {
     pub fn new(rules: Vec<Rule>, context: &Context) -> Self {
-        let prefilter = AhoCorasickBuilder::new()
+        let words = prefilter_words(&rules, context);
+        let prefilter_any_case = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .build(prefilter_words(&rules, context))
+            .build(&words)
             .unwrap_or_else(|e| unreachable!("prefilter: {e}"));
+        let prefilter = aho_corasick::packed::Config::new()
+            .builder()
+            .extend(words.iter().flat_map(|w| spellings(w)))
+            .build();
         let mut words: Vec<String> = rules
             .iter()
             .flat_map(|r| r.names.iter().chain(&r.weak_names))
@@ -103,6 +132,7 @@ impl Detector {
             rules,
             matchers: Matchers::new(context),
             prefilter,
+            prefilter_any_case,
             name_words,
         }
     }
@@ -114,7 +144,11 @@ impl Detector {
     /// Whether a file could hold a key at all (cheap; most files cannot). Works on raw bytes
     /// of ASCII-compatible files, so most files are never decoded.
     pub fn may_contain(&self, path: &str, text: &[u8]) -> bool {
-        context::path_names_vipps(path) || self.prefilter.is_match(text)
+        context::path_names_vipps(path)
+            || match &self.prefilter {
+                Some(simd) => simd.find(text).is_some(),
+                None => self.prefilter_any_case.is_match(text),
+            }
     }
 
     /// The ids of the rules that match anything in `text` (pair rules included): for checking
