@@ -159,3 +159,24 @@ fn keys_in_a_zip_are_reported_as_members() {
         .collect();
     assert_eq!(paths, [("bundle.zip!/deploy/.env", 1)]);
 }
+
+/// Long lines are tokenised only around key words: a key in the middle of a long minified
+/// line, with Vipps far from it on both sides, is still found at its own column.
+#[test]
+fn a_key_inside_a_long_minified_line_is_found() {
+    let filler =
+        "n.prototype.on=function(t){return this.q.push(t),this};e.preventDefault();".repeat(800);
+    let key = "Mt4Zq8Lw1Vx6Rb3Nc7Hy2Kp5Jd9Gs0F=";
+    let line = format!(
+        "var c={{baseUrl:\"https://api.vipps.no\"}};{filler}var Vp={{clientSecret:\"{key}\"}};{filler}\n"
+    );
+    assert!(line.len() > vippsleaks::detect::extract::LONG_LINE);
+    let text = vippsleaks::decode::decode(line.as_bytes()).unwrap();
+    let findings = Detector::builtin().detect("dist/app.js", &text);
+    let column = line.find(key).unwrap() + 1;
+    let found: Vec<(usize, &str)> = findings
+        .iter()
+        .map(|f| (f.column, f.rule_id.as_str()))
+        .collect();
+    assert_eq!(found, [(column, "vipps-client-secret")]);
+}

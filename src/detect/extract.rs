@@ -48,12 +48,56 @@ pub struct Assignment {
 
 /// Finds every assignment of a value that has the shape of a key.
 pub fn assignments(text: &Text) -> Vec<Assignment> {
-    assignments_named(text, &|_| true)
+    assignments_named(text, &|_| true, &|_| None)
+}
+
+/// For a long line, the byte spans of the words a key name could hold; `None` to tokenise it
+/// whole.
+pub type Anchors<'a> = &'a dyn Fn(&str) -> Option<Vec<(usize, usize)>>;
+
+/// Lines longer than this (minified bundles, one-line dumps) are tokenised only around the
+/// places where a key name could stand.
+pub const LONG_LINE: usize = 16 << 10;
+
+/// Byte ranges of a long line worth tokenising: a window around each anchor (a word that a key
+/// name is made of), widened to token boundaries and merged.
+fn windows(raw: &str, anchors: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let b = raw.as_bytes();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for &(a, z) in anchors {
+        let mut from = a.saturating_sub(200);
+        let mut to = (z + 400).min(b.len());
+        let (lo, hi) = (from.saturating_sub(300), (to + 300).min(b.len()));
+        while from > lo && is_token_byte(b[from - 1]) {
+            from -= 1;
+        }
+        while to < hi && is_token_byte(b[to]) {
+            to += 1;
+        }
+        while !raw.is_char_boundary(from) {
+            from -= 1;
+        }
+        while !raw.is_char_boundary(to) {
+            to += 1;
+        }
+        match out.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => out.push((from, to)),
+        }
+    }
+    out
 }
 
 /// `assignments`, keeping only values whose name passes `could_name` (a cheap test on the raw
 /// name; filler names and GUIDs always pass, since the real name is elsewhere).
-pub fn assignments_named(text: &Text, could_name: &dyn Fn(&str) -> bool) -> Vec<Assignment> {
+///
+/// `anchors` gives, for a line over `LONG_LINE` bytes, the spans of the words a key name could
+/// hold (`None`: tokenise the whole line).
+pub fn assignments_named(
+    text: &Text,
+    could_name: &dyn Fn(&str) -> bool,
+    anchors: Anchors,
+) -> Vec<Assignment> {
     let mut out = Vec::new();
     let mut continued = Vec::new();
     joined_values(text, &mut out, &mut continued);
@@ -67,15 +111,23 @@ pub fn assignments_named(text: &Text, could_name: &dyn Fn(&str) -> bool) -> Vec<
         if raw.len() < 4 {
             continue;
         }
-        let base = text.line_start(line);
-        let unescaped = raw
-            .contains('\\')
-            .then(|| unescape(raw))
-            .filter(|(norm, _)| norm != raw);
-        if let Some((norm, map)) = unescaped {
-            tokens(text, line, base, &norm, Some(&map), could_name, &mut out);
-        } else {
-            tokens(text, line, base, raw, None, could_name, &mut out);
+        let line_start = text.line_start(line);
+        let spans = match (raw.len() > LONG_LINE).then(|| anchors(raw)).flatten() {
+            Some(found) => windows(raw, &found),
+            None => vec![(0, raw.len())],
+        };
+        for (from, to) in spans {
+            let part = &raw[from..to];
+            let base = line_start + from;
+            let unescaped = part
+                .contains('\\')
+                .then(|| unescape(part))
+                .filter(|(norm, _)| norm != part);
+            if let Some((norm, map)) = unescaped {
+                tokens(text, line, base, &norm, Some(&map), could_name, &mut out);
+            } else {
+                tokens(text, line, base, part, None, could_name, &mut out);
+            }
         }
     }
     // stable: the SQL column name wins over a name guessed from the line

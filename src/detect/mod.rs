@@ -41,6 +41,9 @@ pub struct Detector {
     prefilter_any_case: AhoCorasick,
     /// Words of every rule's names: a name with none of them (in any case) names no key.
     name_words: AhoCorasick,
+    /// The longer of those words, with `basic` and the Vipps names: the
+    /// places a long line is tokenised around.
+    anchors: AhoCorasick,
 }
 
 /// Words a file must hold (without case) for a rule to match anything in it: the longest word
@@ -124,6 +127,21 @@ impl Detector {
         words.extend(["basic", "vipps", "mobilepay"].map(String::from));
         words.sort();
         words.dedup();
+        let mut anchor_words: Vec<String> = rules
+            .iter()
+            .filter(|r| r.role == Role::Report)
+            .flat_map(|r| r.names.iter().chain(&r.weak_names))
+            .flatten()
+            .filter(|w| w.len() >= 4)
+            .map(|w| w.to_ascii_lowercase())
+            .collect();
+        anchor_words.extend(["basic", "vipps", "mobilepay"].map(String::from));
+        anchor_words.sort();
+        anchor_words.dedup();
+        let anchors = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(&anchor_words)
+            .unwrap_or_else(|e| unreachable!("anchors: {e}"));
         let name_words = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .build(&words)
@@ -134,6 +152,7 @@ impl Detector {
             prefilter,
             prefilter_any_case,
             name_words,
+            anchors,
         }
     }
 
@@ -154,7 +173,15 @@ impl Detector {
     /// The ids of the rules that match anything in `text` (pair rules included): for checking
     /// a rule's examples.
     pub fn matches_in(&self, text: &Text) -> Vec<String> {
-        let assignments = extract::assignments_named(text, &|n| self.name_words.is_match(n));
+        let assignments =
+            extract::assignments_named(text, &|n| self.name_words.is_match(n), &|line| {
+                Some(
+                    self.anchors
+                        .find_iter(line)
+                        .map(|m| (m.start(), m.end()))
+                        .collect(),
+                )
+            });
         let ctx = self.matchers.scan("example", text);
         let candidates: Vec<Candidate> = assignments
             .iter()
@@ -176,7 +203,15 @@ impl Detector {
         if !self.may_contain(path, text.text.as_bytes()) {
             return Vec::new();
         }
-        let mut assignments = extract::assignments_named(text, &|n| self.name_words.is_match(n));
+        let mut assignments =
+            extract::assignments_named(text, &|n| self.name_words.is_match(n), &|line| {
+                Some(
+                    self.anchors
+                        .find_iter(line)
+                        .map(|m| (m.start(), m.end()))
+                        .collect(),
+                )
+            });
         let mut findings = Vec::new();
         // Base64-encoded documents are scanned as files of their own and reported on the line
         // of their encoded form.
