@@ -4,31 +4,15 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+mod workspace;
+use workspace::{repo, vippsleaks, write};
 
 // Made-up keys (random bytes): not keys of any sales unit.
 const SECRET: &str = "LreNXRR00tz5uxwwsbCJ9w==";
 const OTHER_SECRET: &str = "b/g2MlLaY+oZcpEMrovAnA==";
 const SUBSCRIPTION_KEY: &str = "b0d598338348c385f9090b48373669b7";
-
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join(".git")).unwrap();
-    dir
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn vippsleaks(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("vippsleaks").unwrap();
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
 
 fn scan_json(dir: &Path, args: &[&str]) -> (i32, Value) {
     let out = vippsleaks(dir)

@@ -4,32 +4,15 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+
+mod workspace;
+use workspace::{repo, vippsleaks, write};
 
 // Made-up client secrets (16 random bytes, Base64): not keys of any sales unit.
 const KEY_A: &str = "eBLF7uYP0BvC25egi8visQ==";
 const KEY_B: &str = "Tvr5vlY20ye5JWWxE8Vdag==";
 const KEY_C: &str = "SWoCa5ltEfrCEFTkLURn6A==";
-
-/// A temporary repository: a `.git` directory keeps configuration lookup inside it.
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join(".git")).unwrap();
-    dir
-}
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn vippsleaks(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("vippsleaks").unwrap();
-    cmd.current_dir(dir).env("NO_COLOR", "1");
-    cmd
-}
 
 /// Runs `scan . -f json ARGS` and returns the exit code and the report.
 fn scan_json(dir: &Path, args: &[&str]) -> (i32, Value) {
