@@ -60,6 +60,9 @@ enum MarkerKind {
 pub struct Matchers {
     markers: AhoCorasick,
     kinds: Vec<MarkerKind>,
+    /// The markers in their common spellings, searched with SIMD where the CPU has it, and the
+    /// kind of each spelling.
+    markers_simd: Option<Vec<(aho_corasick::packed::Searcher, Vec<MarkerKind>)>>,
     foreign_words: Vec<String>,
     pub documentation_examples: Vec<String>,
 }
@@ -84,9 +87,31 @@ impl Matchers {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
             .unwrap_or_else(|e| unreachable!("marker patterns: {e}"));
+        let mut spelled = Vec::new();
+        let mut spelled_kinds = Vec::new();
+        for (p, kind) in patterns.iter().zip(&kinds) {
+            for spelling in spellings(p) {
+                spelled.push(spelling);
+                spelled_kinds.push(*kind);
+            }
+        }
+        // SIMD searchers take a few dozen patterns each
+        let markers_simd = spelled
+            .chunks(48)
+            .zip(spelled_kinds.chunks(48))
+            .map(|(words, kinds)| {
+                aho_corasick::packed::Config::new()
+                    .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
+                    .builder()
+                    .extend(words)
+                    .build()
+                    .map(|searcher| (searcher, kinds.to_vec()))
+            })
+            .collect::<Option<Vec<_>>>();
         Matchers {
             markers,
             kinds,
+            markers_simd,
             foreign_words: ctx.foreign_words.clone(),
             documentation_examples: ctx.documentation_examples.clone(),
         }
@@ -110,17 +135,35 @@ impl Matchers {
         let mut vipps = Vec::new();
         let mut foreign = Vec::new();
         let mut hosts = Vec::new();
-        for m in self.markers.find_iter(&text.text) {
-            match self.kinds[m.pattern().as_usize()] {
-                MarkerKind::Vipps => vipps.push(m.start()),
-                MarkerKind::Foreign => foreign.push(m.start()),
+        let found: Vec<(usize, MarkerKind)> = match &self.markers_simd {
+            Some(searchers) => {
+                let mut all: Vec<(usize, MarkerKind)> = searchers
+                    .iter()
+                    .flat_map(|(simd, kinds)| {
+                        simd.find_iter(&text.text)
+                            .map(|m| (m.start(), kinds[m.pattern().as_usize()]))
+                    })
+                    .collect();
+                all.sort_by_key(|(start, _)| *start);
+                all
+            }
+            None => self
+                .markers
+                .find_iter(&text.text)
+                .map(|m| (m.start(), self.kinds[m.pattern().as_usize()]))
+                .collect(),
+        };
+        for (start, kind) in found {
+            match kind {
+                MarkerKind::Vipps => vipps.push(start),
+                MarkerKind::Foreign => foreign.push(start),
                 MarkerKind::Test => {
-                    vipps.push(m.start());
-                    hosts.push((m.start(), Environment::Test));
+                    vipps.push(start);
+                    hosts.push((start, Environment::Test));
                 }
                 MarkerKind::Production => {
-                    vipps.push(m.start());
-                    hosts.push((m.start(), Environment::Production));
+                    vipps.push(start);
+                    hosts.push((start, Environment::Production));
                 }
             }
         }
@@ -163,6 +206,80 @@ impl Matchers {
 pub fn path_names_vipps(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     lower.contains("vipps") || lower.contains("mobilepay")
+}
+
+/// The spellings a marker is written in: lower case, capitals, capitalised, each part
+/// capitalised (`Merchant-Serial-Number`), and glued words in Pascal and camel case
+/// (`MerchantSerialNumber`, `merchantSerialNumber`, `accessToken/get`). Searching these exactly
+/// lets the search use SIMD.
+pub fn spellings(marker: &str) -> Vec<String> {
+    let lower = marker.to_ascii_lowercase();
+    let mut out = vec![lower.clone()];
+    let is_host = lower.contains('.') && !lower.contains(['-', '_']);
+    if !is_host {
+        let pascal = capitalise_runs(&lower, true);
+        out.push(lower.to_ascii_uppercase());
+        out.push(capitalise_first(&lower));
+        out.push(capitalise_runs(&lower, false));
+        out.push(lower_first(&pascal));
+        out.push(pascal);
+        // `accessToken/get`: only the first run in camel case
+        let split = lower
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(lower.len());
+        let (head, tail) = lower.split_at(split);
+        out.push(lower_first(&capitalise_runs(head, true)) + tail);
+        if lower == "mobilepay" {
+            out.extend(["MobilePay", "mobilePay"].map(String::from));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn capitalise_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// Capitalises each run of letters, and with `words` each vocabulary word inside a run.
+fn capitalise_runs(s: &str, words: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.is_empty() {
+            return;
+        }
+        let parts = if words {
+            split_words(run)
+        } else {
+            vec![run.clone()]
+        };
+        for p in parts {
+            out.push_str(&capitalise_first(&p));
+        }
+        run.clear();
+    };
+    for ch in s.chars() {
+        if ch.is_ascii_alphabetic() {
+            run.push(ch);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 pub fn is_vipps_word(w: &str) -> bool {
@@ -434,5 +551,46 @@ mod tests {
         assert_eq!(sections(&t, 3), ["vipps:", "a:"]);
         let t = decode(b"[vipps]\nhost = x\nsecret = y\n").unwrap();
         assert_eq!(sections(&t, 2), ["[vipps]"]);
+    }
+}
+
+#[cfg(test)]
+mod spelling_tests {
+    use super::spellings;
+
+    #[test]
+    fn markers_are_searched_as_people_write_them() {
+        let s = spellings("merchant-serial-number");
+        for want in [
+            "merchant-serial-number",
+            "Merchant-Serial-Number",
+            "MERCHANT-SERIAL-NUMBER",
+        ] {
+            assert!(s.iter().any(|x| x == want), "{want} not in {s:?}");
+        }
+        let s = spellings("merchantserialnumber");
+        for want in [
+            "merchantSerialNumber",
+            "MerchantSerialNumber",
+            "MERCHANTSERIALNUMBER",
+        ] {
+            assert!(s.iter().any(|x| x == want), "{want} not in {s:?}");
+        }
+        let s = spellings("mobilepay");
+        for want in [
+            "mobilepay",
+            "MobilePay",
+            "mobilePay",
+            "Mobilepay",
+            "MOBILEPAY",
+        ] {
+            assert!(s.iter().any(|x| x == want), "{want} not in {s:?}");
+        }
+        assert!(
+            spellings("accesstoken/get")
+                .iter()
+                .any(|x| x == "accessToken/get")
+        );
+        assert_eq!(spellings("api.vipps.no"), ["api.vipps.no"]);
     }
 }

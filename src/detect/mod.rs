@@ -44,6 +44,8 @@ pub struct Detector {
     /// The longer of those words, with `basic` and the Vipps names: the
     /// places a long line is tokenised around.
     anchors: AhoCorasick,
+    /// Their common spellings, searched with SIMD where the CPU has it.
+    anchors_simd: Option<aho_corasick::packed::Searcher>,
 }
 
 /// Words a file must hold (without case) for a rule to match anything in it: the longest word
@@ -78,22 +80,6 @@ fn prefilter_words(rules: &[Rule], context: &Context) -> Vec<String> {
     minimal
 }
 
-/// The spellings a word is written in: `secret`, `Secret`, `SECRET`, and `MobilePay` for the
-/// name made of two words. Searching these exactly lets the search use SIMD.
-fn spellings(word: &str) -> Vec<String> {
-    let lower = word.to_ascii_lowercase();
-    let mut c = lower.chars();
-    let capital = c
-        .next()
-        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-        .unwrap_or_default();
-    let mut out = vec![lower.to_ascii_uppercase(), capital, lower.clone()];
-    if lower == "mobilepay" {
-        out.extend(["MobilePay", "mobilePay"].map(String::from));
-    }
-    out
-}
-
 /// A value bound to a name, with what the rules need to know about it.
 struct Candidate<'a> {
     assignment: &'a Assignment,
@@ -115,7 +101,7 @@ impl Detector {
             .unwrap_or_else(|e| unreachable!("prefilter: {e}"));
         let prefilter = aho_corasick::packed::Config::new()
             .builder()
-            .extend(words.iter().flat_map(|w| spellings(w)))
+            .extend(words.iter().flat_map(|w| context::spellings(w)))
             .build();
         let mut words: Vec<String> = rules
             .iter()
@@ -142,6 +128,10 @@ impl Detector {
             .ascii_case_insensitive(true)
             .build(&anchor_words)
             .unwrap_or_else(|e| unreachable!("anchors: {e}"));
+        let anchors_simd = aho_corasick::packed::Config::new()
+            .builder()
+            .extend(anchor_words.iter().flat_map(|w| context::spellings(w)))
+            .build();
         let name_words = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .build(&words)
@@ -153,6 +143,19 @@ impl Detector {
             prefilter_any_case,
             name_words,
             anchors,
+            anchors_simd,
+        }
+    }
+
+    /// Where the anchor words stand in a long line.
+    fn anchor_spans(&self, line: &str) -> Vec<(usize, usize)> {
+        match &self.anchors_simd {
+            Some(simd) => simd.find_iter(line).map(|m| (m.start(), m.end())).collect(),
+            None => self
+                .anchors
+                .find_iter(line)
+                .map(|m| (m.start(), m.end()))
+                .collect(),
         }
     }
 
@@ -175,12 +178,7 @@ impl Detector {
     pub fn matches_in(&self, text: &Text) -> Vec<String> {
         let assignments =
             extract::assignments_named(text, &|n| self.name_words.is_match(n), &|line| {
-                Some(
-                    self.anchors
-                        .find_iter(line)
-                        .map(|m| (m.start(), m.end()))
-                        .collect(),
-                )
+                Some(self.anchor_spans(line))
             });
         let ctx = self.matchers.scan("example", text);
         let candidates: Vec<Candidate> = assignments
@@ -205,12 +203,7 @@ impl Detector {
         }
         let mut assignments =
             extract::assignments_named(text, &|n| self.name_words.is_match(n), &|line| {
-                Some(
-                    self.anchors
-                        .find_iter(line)
-                        .map(|m| (m.start(), m.end()))
-                        .collect(),
-                )
+                Some(self.anchor_spans(line))
             });
         let mut findings = Vec::new();
         // Base64-encoded documents are scanned as files of their own and reported on the line

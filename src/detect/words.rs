@@ -45,6 +45,7 @@ const VOCABULARY: &[&str] = &[
     "psp",
     "app",
     "value",
+    "get",
 ];
 
 /// The words of a key name, lowercased, in order.
