@@ -272,7 +272,7 @@ fn piece(
     if !ends_value(&b[end..]) {
         return;
     }
-    let bound = bind(s, start);
+    let bound = header_name_after(b, end).or_else(|| bind(s, start));
     if let Some(n) = &bound
         && !(is_filler(n) || (n.len() == 36 && shape::is_guid(n)) || could_name(n))
     {
@@ -310,6 +310,49 @@ fn piece(
         via,
         basic_user: None,
     });
+}
+
+/// The header a value is set for when the name follows it as a labelled argument:
+/// `setValue("...", forHTTPHeaderField: "Ocp-Apim-Subscription-Key")` in Swift and
+/// `[r setValue:@"..." forHTTPHeaderField:@"..."]` in Objective-C.
+fn header_name_after(b: &[u8], end: usize) -> Option<String> {
+    let mut i = end;
+    if i < b.len() && is_quote(b[i]) {
+        i += 1;
+    } else {
+        return None;
+    }
+    let skip_ws = |mut i: usize| {
+        while i < b.len() && matches!(b[i], b' ' | b'\t') {
+            i += 1;
+        }
+        i
+    };
+    i = skip_ws(i);
+    if i < b.len() && b[i] == b',' {
+        i = skip_ws(i + 1);
+    }
+    let label_start = i;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+        i += 1;
+    }
+    let label = std::str::from_utf8(&b[label_start..i]).ok()?;
+    if !label.to_ascii_lowercase().contains("header") || i >= b.len() || b[i] != b':' {
+        return None;
+    }
+    i = skip_ws(i + 1);
+    if i < b.len() && b[i] == b'@' {
+        i += 1;
+    }
+    if i >= b.len() || !is_quote(b[i]) {
+        return None;
+    }
+    let q = b[i];
+    let name_start = i + 1;
+    let len = b[name_start..].iter().take(120).position(|&c| c == q)?;
+    let name = std::str::from_utf8(&b[name_start..name_start + len]).ok()?;
+    (name.bytes().any(|c| c.is_ascii_alphabetic()) && name.bytes().all(is_name_byte))
+        .then(|| name.to_owned())
 }
 
 /// What may follow a whole value: a closing quote or bracket, a separator, the line's end.
@@ -425,6 +468,15 @@ fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)
     let mut i = start;
     if i > 0 && is_quote(b[i - 1]) {
         i -= 1;
+        // a quoted string inside a string: `"\"value\""`, `'"value"'` (Gradle `buildConfigField`)
+        if from_value {
+            if i > 0 && b[i - 1] == b'\\' {
+                i -= 1;
+            }
+            if i > 0 && is_quote(b[i - 1]) {
+                i -= 1;
+            }
+        }
     }
     let ws_end = i;
     while i > 0 && matches!(b[i - 1], b' ' | b'\t') {
@@ -938,6 +990,24 @@ mod tests {
             (
                 format!("\"body\": \"{{\\\"ClientSecret\\\": \\\"{SECRET}\\\"}}\""),
                 "ClientSecret",
+            ),
+            (
+                format!(
+                    "buildConfigField \"String\", \"VIPPS_CLIENT_SECRET\", \"\\\"{SECRET}\\\"\""
+                ),
+                "VIPPS_CLIENT_SECRET",
+            ),
+            (
+                format!("buildConfigField 'String', 'VIPPS_CLIENT_SECRET', '\"{SECRET}\"'"),
+                "VIPPS_CLIENT_SECRET",
+            ),
+            (
+                format!("r.setValue(\"{SECRET}\", forHTTPHeaderField: \"client_secret\")"),
+                "client_secret",
+            ),
+            (
+                format!("[r setValue:@\"{SECRET}\" forHTTPHeaderField:@\"client_secret\"];"),
+                "client_secret",
             ),
         ] {
             let got = names(&src);
