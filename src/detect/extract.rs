@@ -169,9 +169,13 @@ fn tokens(
             i += 1;
             continue;
         }
-        let run_start = i;
+        let mut run_start = i;
         while i < b.len() && is_token_byte(b[i]) {
             i += 1;
+        }
+        // `${NAME:-default}`: the default value starts after the `-`
+        if b[run_start] == b'-' && run_start > 0 && b[run_start - 1] == b':' {
+            run_start += 1;
         }
         let run_end = i;
         if run_end - run_start < 4 {
@@ -280,7 +284,8 @@ fn piece(
     }
     let name = match bound {
         Some(n) if !is_filler(&n) => Some(n),
-        _ => name_from_lines_above(text, line, s, start),
+        _ => name_from_lines_above(text, line, s, start)
+            .or_else(|| name_ending_line_above(text, line, s, start)),
     };
     let Some(name) = name else {
         return;
@@ -536,7 +541,11 @@ fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)
         while k > 0 && close - k < 120 {
             if b[k - 1] == q {
                 let inner = &b[k..close];
-                if inner.iter().any(u8::is_ascii_alphabetic) && !inner.contains(&b'\n') {
+                if inner.iter().any(u8::is_ascii_alphabetic)
+                    && !inner
+                        .iter()
+                        .any(|c| matches!(c, b'\n' | b'(' | b')' | b'<' | b'>'))
+                {
                     return Some((String::from_utf8_lossy(inner).into_owned(), k - 1));
                 }
                 return None;
@@ -571,7 +580,16 @@ static SIBLING_KEY: LazyLock<Regex> = LazyLock::new(|| {
 /// Postman and HAR keep the name in a sibling field: `"key": "client_secret"` a line or two
 /// above `"value": "..."`.
 fn name_from_lines_above(text: &Text, line: usize, s: &str, start: usize) -> Option<String> {
-    let before = s[..start].trim_end_matches(['"', '\'', ' ', '\t', ':', '=', '>']);
+    let head = s[..start].trim_end_matches(['"', '\'']);
+    let before = match head.strip_suffix('>') {
+        // element content: the element's name (`<Value Profile="(Default)">...`)
+        Some(h) => h.rfind('<').map_or(h, |lt| {
+            let tag = &h[lt + 1..];
+            &tag[..tag.find([' ', '\t']).unwrap_or(tag.len())]
+        }),
+        None => head,
+    };
+    let before = before.trim_end_matches(['"', '\'', ' ', '\t', ':', '=', '>']);
     let before = before.trim_end_matches(['"', '\'']);
     let word: String = before
         .chars()
@@ -608,6 +626,24 @@ fn name_from_lines_above(text: &Text, line: usize, s: &str, start: usize) -> Opt
                 .any(|b| b.is_ascii_alphabetic())
                 .then(|| section.to_owned())
         })
+}
+
+/// A value alone at the start of its line, named at the end of the line above:
+/// `"ClientSecret":` / `"..."` in wrapped JSON, `clientSecret:` / `'...',` in code.
+fn name_ending_line_above(text: &Text, line: usize, s: &str, start: usize) -> Option<String> {
+    if line == 0
+        || !s[..start]
+            .bytes()
+            .all(|b| matches!(b, b' ' | b'\t' | b'"' | b'\'' | b'`'))
+    {
+        return None;
+    }
+    let above = text.line(line - 1).trim_end();
+    if !above.ends_with([':', '=', '>']) || above.ends_with("::") {
+        return None;
+    }
+    let (name, _) = bind_once(above.as_bytes(), above.len(), true)?;
+    (!is_filler(&name)).then_some(name)
 }
 
 /// Base64 of a text document (several lines or `key=value` pairs): its decoded text.
@@ -748,10 +784,11 @@ fn joined_values(text: &Text, out: &mut Vec<Assignment>, continued: &mut Vec<usi
                 l += 1;
                 continue;
             }
+            // a quoted value below its name is one token, read with the line above as its name
             if ind <= indent
                 || (!block
                     && (trimmed.contains(": ")
-                        || trimmed.starts_with('-')
+                        || trimmed.starts_with(['-', '"', '\''])
                         || trimmed.ends_with(':')))
             {
                 break;
@@ -1008,6 +1045,24 @@ mod tests {
             (
                 format!("[r setValue:@\"{SECRET}\" forHTTPHeaderField:@\"client_secret\"];"),
                 "client_secret",
+            ),
+            (
+                format!("VIPPS_CLIENT_SECRET=\"${{VIPPS_CLIENT_SECRET:-{SECRET}}}\""),
+                "VIPPS_CLIENT_SECRET",
+            ),
+            (
+                format!("{{\n  \"ClientSecret\":\n    \"{SECRET}\"\n}}"),
+                "ClientSecret",
+            ),
+            (
+                format!("  clientSecret:\n    '{SECRET}',\n"),
+                "clientSecret",
+            ),
+            (
+                format!(
+                    "<Setting Name=\"VippsClientSecret\">\n  <Value Profile=\"(Default)\">{SECRET}</Value>"
+                ),
+                "VippsClientSecret",
             ),
         ] {
             let got = names(&src);

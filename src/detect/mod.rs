@@ -184,6 +184,7 @@ impl Detector {
         let candidates: Vec<Candidate> = assignments
             .iter()
             .filter_map(|a| self.candidate(a))
+            .map(|c| qualified_by_section(c, text))
             .collect();
         candidates
             .iter()
@@ -227,6 +228,7 @@ impl Detector {
         let candidates: Vec<Candidate> = assignments
             .iter()
             .filter_map(|a| self.candidate(a))
+            .map(|c| qualified_by_section(c, text))
             .collect();
 
         let mut pairs: Vec<(KeyKind, &Candidate)> = Vec::new();
@@ -401,6 +403,30 @@ fn only_neutral_words(name: &KeyName, rule: &Rule) -> bool {
             || w.bytes().all(|b| b.is_ascii_digit())
             || rule.weak_names.iter().any(|n| n.iter().any(|x| x == w))
     })
+}
+
+/// `primary` or `secondary` alone names a subscription key when the section it sits in is
+/// about keys (`"ApiKeys": { "Primary": ... }`, `keys:` / `  secondary: ...`).
+fn qualified_by_section<'a>(mut c: Candidate<'a>, text: &Text) -> Candidate<'a> {
+    let alone = !c.name.has("key")
+        && c.name.has_any(&["primary", "secondary"])
+        && c.name.words.iter().all(|w| {
+            matches!(w.as_str(), "primary" | "secondary") || NEUTRAL_WORDS.contains(&w.as_str())
+        });
+    if c.shape != Shape::Hex32 || !alone {
+        return c;
+    }
+    let Some(section) = context::sections(text, c.assignment.line)
+        .into_iter()
+        .next()
+    else {
+        return c;
+    };
+    let section = KeyName::new(section.trim_start_matches(['<', '[']));
+    if section.has_any(&["key", "subscription", "apim"]) {
+        c.name.words.push("key".to_owned());
+    }
+    c
 }
 
 /// A GUID bound to a client-id name within five lines: a client_id/client_secret pair.

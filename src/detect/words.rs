@@ -143,8 +143,11 @@ impl KeyName {
         }
     }
 
+    /// The name holds `word`, or its plural (`ApiKeys`, `vipps.secrets`).
     pub fn has(&self, word: &str) -> bool {
-        self.words.iter().any(|w| w == word)
+        self.words
+            .iter()
+            .any(|w| w == word || w.strip_suffix('s') == Some(word))
     }
 
     pub fn has_any(&self, words: &[&str]) -> bool {
@@ -194,6 +197,13 @@ mod tests {
             w("MobilePay:ClientSecret"),
             ["mobilepay", "client", "secret"]
         );
+    }
+
+    #[test]
+    fn plural_names_hold_the_singular_word() {
+        let name = KeyName::new("Vipps:ApiKeys:Primary");
+        assert!(name.has("key") && name.has("keys") && name.has("primary"));
+        assert!(!name.has("secret"));
     }
 
     #[test]
