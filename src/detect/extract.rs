@@ -546,6 +546,8 @@ fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)
                         .iter()
                         .any(|c| matches!(c, b'\n' | b'(' | b')' | b'<' | b'>'))
                 {
+                    // `\"name\"` left by one round of unescaping a twice-escaped string
+                    let inner = inner.strip_suffix(b"\\").unwrap_or(inner);
                     return Some((String::from_utf8_lossy(inner).into_owned(), k - 1));
                 }
                 return None;
@@ -793,6 +795,12 @@ fn joined_values(text: &Text, out: &mut Vec<Assignment>, continued: &mut Vec<usi
             {
                 break;
             }
+            // a block holding a document (`vipps.env: |` with `KEY=value` lines) is read line
+            // by line; only a value wrapped over lines is joined
+            if !is_wrapped_piece(trimmed) {
+                first_line = None;
+                break;
+            }
             if first_line.is_none() {
                 first_line = Some(l);
             }
@@ -813,6 +821,12 @@ fn joined_values(text: &Text, out: &mut Vec<Assignment>, continued: &mut Vec<usi
         }
     }
     continued.sort_unstable();
+}
+
+/// One line of a value wrapped over lines: value bytes only, `=` only as padding at its end.
+fn is_wrapped_piece(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty() && body.bytes().all(|b| is_token_byte(b) && b != b'=')
 }
 
 fn joined(name: String, value: String, start: usize, end: usize, line: usize) -> Assignment {
@@ -941,8 +955,11 @@ fn sql_columns(text: &Text, out: &mut Vec<Assignment>) {
                         k += if b[k] == b'\'' || b[k] == b'\\' { 2 } else { 1 };
                     }
                     let k = k.min(b.len());
+                    // a `value` column is named by the row's other fields (`path`, `name`),
+                    // which the line reading finds
                     if depth == 1
                         && let (Some(col), Some(value)) = (columns.get(index), t.get(start..k))
+                        && !is_filler(col)
                         && value.len() <= 200
                         && shape::classify(value).is_some()
                     {

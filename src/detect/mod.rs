@@ -352,6 +352,11 @@ impl Detector {
             });
             let ok = match rule.evidence {
                 EvidenceNeed::Any => ev != Evidence::Foreign || rule.role == Role::Pair,
+                // a password beside a GUID username is a client_id/client_secret pair (Postman
+                // Basic auth, `VIPPS_USERNAME`/`VIPPS_PASSWORD`) once the file is about Vipps
+                EvidenceNeed::Vipps if weak_name && ev >= Evidence::File && paired_user(c, all) => {
+                    true
+                }
                 // `secret` or `key` alone may lean on Vipps text close by; with another word
                 // (`NEXTAUTH_SECRET`, `ENCRYPTION_KEY`) it names something else unless Vipps is
                 // in the name, its section or its own line.
@@ -427,6 +432,20 @@ fn qualified_by_section<'a>(mut c: Candidate<'a>, text: &Text) -> Candidate<'a> 
         c.name.words.push("key".to_owned());
     }
     c
+}
+
+/// A password with a GUID bound to a user name within six lines (Postman keeps the two in
+/// sibling objects).
+fn paired_user(c: &Candidate, all: &[Candidate]) -> bool {
+    c.shape == Shape::Base64Secret
+        && c.name.has_any(&["password", "passwd", "pwd", "pass"])
+        && near_lines(all, |o| o.assignment.line, c.assignment.line, 6)
+            .iter()
+            .any(|o| {
+                o.shape == Shape::Guid
+                    && o.name.has_any(&["user", "username", "login"])
+                    && o.assignment.line.abs_diff(c.assignment.line) <= 6
+            })
 }
 
 /// A GUID bound to a client-id name within five lines: a client_id/client_secret pair.
