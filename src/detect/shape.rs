@@ -154,6 +154,13 @@ fn fake_base64(value: &str) -> bool {
     if distinct(body) < 10 {
         return true;
     }
+    // Base64 of readable text (`bXktY2xpZW50LXNlY3JldA==` is "my-client-secret"): a value
+    // someone typed, while a real secret is random bytes
+    if decode_base64(value)
+        .is_some_and(|d| d.len() >= 8 && d.iter().all(|b| (0x20..0x7f).contains(b)))
+    {
+        return true;
+    }
     if upper + lower + digits < body.len() * 3 / 4 {
         // mostly separators: `REPLACE-WITH-...`, `my_secret_value_here`
         return true;
@@ -309,6 +316,9 @@ mod tests {
             "REPLACE-WITH-YOUR-CLIENT-SECRET",
             Shape::Base64Secret
         ));
+        // Base64 of typed text: "my-client-secret", "changeme-please"
+        assert!(is_fake("bXktY2xpZW50LXNlY3JldA==", Shape::Base64Secret));
+        assert!(is_fake("Y2hhbmdlbWUtcGxlYXNl", Shape::Base64Secret));
         assert!(!is_fake("DkGpFvF9TxinHJSopa/6aw==", Shape::Base64Secret));
         assert!(!is_fake(
             "43a/IcD9khcyrpapQJkeO37dhfmKzXYA",
