@@ -315,7 +315,7 @@ fn read_unless_binary(path: &Path, shown: &str, len: u64) -> std::io::Result<Opt
     let mut file = std::fs::File::open(path)?;
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
     (&mut file).take(8192).read_to_end(&mut bytes)?;
-    if decode::sniff(&bytes) == decode::Sniff::Binary && !is_archive(shown, &bytes) {
+    if decode::sniff(&bytes) == decode::Sniff::Binary && archive_kind(shown, &bytes).is_none() {
         return Ok(None);
     }
     file.read_to_end(&mut bytes)?;
@@ -325,7 +325,7 @@ fn read_unless_binary(path: &Path, shown: &str, len: u64) -> std::io::Result<Opt
 /// Scans a file read whole. Plain UTF-8 becomes the text without a copy, so a file costs its
 /// size in memory once, not twice.
 fn scan_owned(detector: &Detector, shown: &str, bytes: Vec<u8>, limits: &Limits) -> ScanOutcome {
-    if is_archive(shown, &bytes)
+    if archive_kind(shown, &bytes).is_some()
         || decode::sniff(&bytes) != decode::Sniff::Utf8
         || bytes.starts_with(b"\xEF\xBB\xBF")
     {
@@ -385,10 +385,10 @@ fn scan_large(detector: &Detector, shown: &str, path: &Path, limits: &Limits) ->
         return unreadable(shown, &e);
     }
     match decode::sniff(&first) {
-        decode::Sniff::Utf8 if !is_archive(shown, &first) => {
+        decode::Sniff::Utf8 if archive_kind(shown, &first).is_none() => {
             scan_windows(detector, shown, first, reader, WINDOW, OVERLAP)
         }
-        decode::Sniff::Binary if !is_archive(shown, &first) => {
+        decode::Sniff::Binary if archive_kind(shown, &first).is_none() => {
             let mut outcome = ScanOutcome::default();
             outcome.summary.files_skipped += 1;
             outcome
@@ -537,14 +537,36 @@ fn move_finding(f: &mut Finding, lines_before: usize, column_before: usize) {
     }
 }
 
-fn is_archive(path: &str, bytes: &[u8]) -> bool {
+/// The kinds of archive opened and scanned member by member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ArchiveKind {
+    Zip,
+    Tar,
+    Gzip,
+}
+
+fn archive_kind(path: &str, bytes: &[u8]) -> Option<ArchiveKind> {
     let lower = path.to_ascii_lowercase();
-    bytes.starts_with(b"PK\x03\x04")
-        && [
+    let ends = |exts: &[&str]| exts.iter().any(|ext| lower.ends_with(ext));
+    if bytes.starts_with(b"PK\x03\x04")
+        && ends(&[
             ".zip", ".jar", ".war", ".ear", ".nupkg", ".apk", ".aar", ".whl", ".vsix",
-        ]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
+        ])
+    {
+        return Some(ArchiveKind::Zip);
+    }
+    if bytes.starts_with(&[0x1f, 0x8b]) && ends(&[".gz", ".tgz"]) {
+        return Some(ArchiveKind::Gzip);
+    }
+    if is_tar(bytes) {
+        return Some(ArchiveKind::Tar);
+    }
+    None
+}
+
+/// A tar archive: the `ustar` magic of its first header.
+fn is_tar(bytes: &[u8]) -> bool {
+    bytes.get(257..262) == Some(b"ustar")
 }
 
 /// Scans the bytes of one file (or archive member) shown as `path`.
@@ -556,9 +578,13 @@ pub fn scan_bytes(
     depth: usize,
 ) -> ScanOutcome {
     let mut outcome = ScanOutcome::default();
-    if is_archive(path, bytes) {
+    if let Some(kind) = archive_kind(path, bytes) {
         if depth < limits.archive_depth {
-            outcome.merge(scan_archive(detector, path, bytes, limits, depth));
+            outcome.merge(match kind {
+                ArchiveKind::Zip => scan_archive(detector, path, bytes, limits, depth),
+                ArchiveKind::Tar => scan_tar(detector, path, bytes, limits, depth),
+                ArchiveKind::Gzip => scan_gzip(detector, path, bytes, limits, depth),
+            });
         } else {
             outcome.summary.files_skipped += 1;
         }
@@ -654,6 +680,143 @@ fn scan_archive(
             Ok(n) => {
                 unpacked += n as u64;
                 drop(member);
+                outcome.merge(scan_bytes(detector, &shown, &data, limits, depth + 1));
+            }
+            Err(e) => {
+                outcome.summary.files_unreadable += 1;
+                outcome.errors.push(ScanError {
+                    path: shown,
+                    message: format!("cannot read archive member: {e}"),
+                });
+            }
+        }
+    }
+    outcome
+}
+
+/// A gzip stream: one compressed file (`app.env.gz`, shown as `app.env.gz!/app.env`) or a
+/// compressed tar (`bundle.tgz`, whose members are shown as `bundle.tgz!/path`).
+fn scan_gzip(
+    detector: &Detector,
+    path: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    depth: usize,
+) -> ScanOutcome {
+    let mut outcome = ScanOutcome::default();
+    let budget = limits
+        .archive_bytes
+        .min(limits.max_file_size)
+        .min((bytes.len() as u64).saturating_mul(limits.archive_ratio));
+    let mut data = Vec::new();
+    let read = flate2::read::MultiGzDecoder::new(bytes)
+        .take(budget + 1)
+        .read_to_end(&mut data);
+    if let Err(e) = read {
+        outcome.summary.files_unreadable += 1;
+        outcome.errors.push(ScanError {
+            path: path.to_owned(),
+            message: format!("cannot read gzip stream: {e}"),
+        });
+        return outcome;
+    }
+    if data.len() as u64 > budget {
+        outcome.summary.files_skipped += 1;
+        outcome.errors.push(ScanError {
+            path: path.to_owned(),
+            message: "compressed file skipped: over the size, ratio or total unpacked limit".into(),
+        });
+        return outcome;
+    }
+    if is_tar(&data) {
+        return scan_tar(detector, path, &data, limits, depth);
+    }
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    let inner = if lower.ends_with(".tgz") {
+        format!("{}.tar", &name[..name.len() - 4])
+    } else if lower.ends_with(".gz") {
+        name[..name.len() - 3].to_owned()
+    } else {
+        name.to_owned()
+    };
+    scan_bytes(
+        detector,
+        &format!("{path}!/{inner}"),
+        &data,
+        limits,
+        depth + 1,
+    )
+}
+
+/// A tar archive, member by member, within the member and unpacked-size limits.
+fn scan_tar(
+    detector: &Detector,
+    path: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    depth: usize,
+) -> ScanOutcome {
+    let mut outcome = ScanOutcome::default();
+    let mut archive = tar::Archive::new(bytes);
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => {
+            outcome.summary.files_unreadable += 1;
+            outcome.errors.push(ScanError {
+                path: path.to_owned(),
+                message: format!("cannot open archive: {e}"),
+            });
+            return outcome;
+        }
+    };
+    let mut unpacked: u64 = 0;
+    for (i, entry) in entries.enumerate() {
+        if i >= limits.archive_members {
+            outcome.errors.push(ScanError {
+                path: path.to_owned(),
+                message: format!(
+                    "archive has more than {} members; the rest were not scanned",
+                    limits.archive_members
+                ),
+            });
+            break;
+        }
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // a damaged header ends the walk: what follows cannot be located
+                outcome.summary.files_unreadable += 1;
+                outcome.errors.push(ScanError {
+                    path: format!("{path}!/#{i}"),
+                    message: format!("cannot read archive member: {e}"),
+                });
+                break;
+            }
+        };
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let shown = format!(
+            "{path}!/{}",
+            entry.path().map_or_else(
+                |_| format!("#{i}"),
+                |p| p.to_string_lossy().trim_start_matches("./").to_owned()
+            )
+        );
+        let size = entry.size();
+        if size > limits.max_file_size || unpacked + size > limits.archive_bytes {
+            outcome.summary.files_skipped += 1;
+            outcome.errors.push(ScanError {
+                path: shown,
+                message: "archive member skipped: over the size or total unpacked limit".into(),
+            });
+            continue;
+        }
+        let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
+        match (&mut entry).take(size).read_to_end(&mut data) {
+            Ok(n) => {
+                unpacked += n as u64;
                 outcome.merge(scan_bytes(detector, &shown, &data, limits, depth + 1));
             }
             Err(e) => {

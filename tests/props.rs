@@ -173,18 +173,36 @@ fn zip_of(members: &[(String, Vec<u8>)]) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
+fn tgz_of(members: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        b.append_data(&mut header, name, data.as_slice()).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&b.into_inner().unwrap()).unwrap();
+    gz.finish().unwrap()
+}
+
 fn check_outcome(o: &ScanOutcome) -> Result<(), TestCaseError> {
+    check_outcome_of(o, "input.zip")
+}
+
+fn check_outcome_of(o: &ScanOutcome, name: &str) -> Result<(), TestCaseError> {
     for f in &o.findings {
         prop_assert!(f.line >= 1 && f.column >= 1 && f.end_column > f.column);
         // a mutation that breaks the archive's header leaves a file that is scanned as text
         prop_assert!(
-            f.path == "input.zip" || f.path.starts_with("input.zip!/"),
+            f.path == name || f.path.starts_with(&format!("{name}!/")),
             "{}",
             f.path
         );
     }
     for e in &o.errors {
-        prop_assert!(e.path.starts_with("input.zip"), "{}", e.path);
+        prop_assert!(e.path.starts_with(name), "{}", e.path);
     }
     prop_assert!(o.summary.files_unreadable as usize <= o.errors.len());
     Ok(())
@@ -250,6 +268,32 @@ proptest! {
         prop_assert!(intact.errors.is_empty(), "{:?}", intact.errors);
         let damaged = apply(zip, &edits);
         check_outcome(&scan::scan_bytes(detector(), "input.zip", &damaged, &limits, 0))?;
+    }
+
+    #[test]
+    fn mutated_compressed_tars(
+        seeds in proptest::collection::vec((0..SEEDS.len(), any::<[u8; 20]>(), any::<[u8; 16]>()), 1..4),
+        edits in proptest::collection::vec(edit(), 0..8),
+    ) {
+        let members: Vec<(String, Vec<u8>)> = seeds
+            .iter()
+            .enumerate()
+            .map(|(i, (s, raw, hex))| (format!("conf/vipps{i}.env"), seed_file(SEEDS[*s], raw, hex)))
+            .collect();
+        let tgz = tgz_of(&members);
+        let limits = Limits::default();
+        let intact = scan::scan_bytes(detector(), "input.tgz", &tgz, &limits, 0);
+        check_outcome_of(&intact, "input.tgz")?;
+        prop_assert!(intact.errors.is_empty(), "{:?}", intact.errors);
+        prop_assert!(!intact.findings.is_empty());
+        let damaged = apply(tgz, &edits);
+        check_outcome_of(&scan::scan_bytes(detector(), "input.tgz", &damaged, &limits, 0), "input.tgz")?;
+    }
+
+    #[test]
+    fn arbitrary_bytes_named_as_compressed_archives(mut bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
+        bytes.splice(0..0, [0x1f, 0x8b, 8, 0]);
+        check_outcome_of(&scan::scan_bytes(detector(), "input.tgz", &bytes, &Limits::default(), 0), "input.tgz")?;
     }
 
     #[test]

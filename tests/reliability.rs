@@ -465,6 +465,74 @@ fn zip_bombs_and_deep_nesting_stay_within_the_limits() {
     );
 }
 
+fn tar_of(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        b.append_data(&mut header, name, data.as_slice()).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    w.write_all(data).unwrap();
+    w.finish().unwrap()
+}
+
+#[test]
+fn tar_and_gzip_members_are_scanned_within_the_limits() {
+    let dir = tempdir();
+    let (a, b, c, d) = (
+        client_secret(),
+        client_secret(),
+        client_secret(),
+        client_secret(),
+    );
+    let tar = tar_of(&[
+        ("conf/a.env", secret_line(&a).into_bytes()),
+        ("README.md", b"nothing here\n".to_vec()),
+    ]);
+    write(dir.path(), "plain.tar", &tar);
+    write(
+        dir.path(),
+        "bundle.tgz",
+        gzip(&tar_of(&[("./app/b.env", secret_line(&b).into_bytes())])),
+    );
+    write(dir.path(), "c.env.gz", gzip(secret_line(&c).as_bytes()));
+    // a gzip stream that unpacks to far more than `archive_ratio` times its size
+    write(dir.path(), "bomb.gz", gzip(&vec![0u8; 64 << 20]));
+    // a truncated stream: reported, and the scan goes on
+    let whole = gzip(secret_line(&d).as_bytes());
+    write(dir.path(), "cut.env.gz", &whole[..whole.len() / 2]);
+
+    let (out, json) = scan_json(dir.path(), &["."]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        paths(&json),
+        [
+            "bundle.tgz!/app/b.env",
+            "c.env.gz!/c.env",
+            "plain.tar!/conf/a.env"
+        ]
+    );
+    let found = fingerprints(&json);
+    for secret in [&a, &b, &c] {
+        assert!(found.contains(&fingerprint(secret)));
+    }
+    let errors: Vec<&str> = json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors, ["bomb.gz", "cut.env.gz"]);
+    assert_eq!(summary(&json, "files_unreadable"), 1);
+}
+
 #[test]
 fn a_report_that_cannot_be_written_fails_and_leaves_nothing_behind() {
     let dir = tempdir();
