@@ -382,6 +382,8 @@ fn ends_value(rest: &[u8]) -> bool {
                 | b'&'
                 | b'|'
                 | b'#'
+                // `https://client_id:client_secret@host`
+                | b'@'
         ),
     }
 }
@@ -565,6 +567,8 @@ fn bind_once(b: &[u8], start: usize, from_value: bool) -> Option<(String, usize)
         return None;
     }
     let name = String::from_utf8_lossy(&b[k..end]);
+    // the user of `scheme://user:password@host`
+    let name = name.rsplit_once("://").map_or(&*name, |(_, user)| user);
     let name = name
         .trim_start_matches(['-', ':', '/', '.'])
         .trim_end_matches([':', '.']);
@@ -1062,6 +1066,10 @@ mod tests {
             (
                 format!("[r setValue:@\"{SECRET}\" forHTTPHeaderField:@\"client_secret\"];"),
                 "client_secret",
+            ),
+            (
+                format!("https://6f1c2a9e-4b7d-4e0a-9c3f-2d8e5a7b1c4f:{SECRET}@api.vipps.no/"),
+                "6f1c2a9e-4b7d-4e0a-9c3f-2d8e5a7b1c4f",
             ),
             (
                 format!("VIPPS_CLIENT_SECRET=\"${{VIPPS_CLIENT_SECRET:-{SECRET}}}\""),
