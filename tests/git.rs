@@ -312,6 +312,61 @@ fn key_in_a_commit_message_is_reported() {
 }
 
 #[test]
+fn key_in_an_annotated_tag_message_is_reported() {
+    let mut repo = Repo::new();
+    let (secret, other) = (client_secret(), client_secret());
+    repo.write("README.md", "shop\n");
+    let sha = repo.commit("Start");
+    let message = format!(
+        "Release 1.0\n\nVipps test keys (apitest.vipps.no):\nVIPPS_CLIENT_SECRET={secret}\n"
+    );
+    repo.git(&[
+        "-c",
+        "tag.gpgSign=false",
+        "tag",
+        "-a",
+        "v1.0",
+        "-m",
+        &message,
+    ]);
+    // a tag of the tag: both messages are read
+    let again = format!("Re-tag\n\nVIPPS_CLIENT_SECRET={other}\nfor api.vipps.no\n");
+    repo.git(&[
+        "-c",
+        "tag.gpgSign=false",
+        "tag",
+        "-a",
+        "release",
+        "v1.0",
+        "-m",
+        &again,
+    ]);
+    // a lightweight tag has no message
+    repo.git(&["tag", "light"]);
+
+    let (code, report) = git_scan(&repo.path, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let f = find(&report, "@tag-message", &secret).expect("tag message finding");
+    assert_eq!(f["line"], 4);
+    assert_eq!(f["commit"]["sha"], sha.as_str());
+    assert!(
+        f["commit"]["author"]
+            .as_str()
+            .unwrap()
+            .contains("Test Author")
+    );
+    assert!(
+        find(&report, "@tag-message", &other).is_some(),
+        "{report:#}"
+    );
+    assert_eq!(findings(&report).len(), 2);
+
+    // a branch or a range is about commits, not tags
+    let (code, _) = git_scan(&repo.path, &["--branch", "main"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
 fn stashed_key_is_found() {
     let mut repo = Repo::new();
     let secret = client_secret();

@@ -23,6 +23,8 @@ use crate::scan::{self, Limits, ScanError, ScanOutcome};
 
 /// The path shown for findings in commit messages.
 pub const COMMIT_MESSAGE_PATH: &str = "@commit-message";
+/// The path shown for findings in the messages of annotated tags.
+pub const TAG_MESSAGE_PATH: &str = "@tag-message";
 
 /// Memory for resolved delta bases, per worker thread.
 const PACK_CACHE_BYTES: usize = 64 * 1024 * 1024;
@@ -148,6 +150,9 @@ impl History<'_> {
         let mut placed: HashMap<(String, String), Placed> = HashMap::new();
         self.scan_blobs(repo, blobs, &mut outcome, &mut placed);
         self.scan_messages(&order, &commits, &mut outcome, &mut placed);
+        if matches!(selection, Selection::AllRefs) {
+            self.scan_tag_messages(repo, &mut outcome);
+        }
 
         for (_, p) in placed {
             let c = &commits[&order[p.oldest]];
@@ -400,6 +405,134 @@ impl History<'_> {
             }
         }
     }
+}
+
+impl History<'_> {
+    /// Scans the message of every annotated tag, shown as `@tag-message`, with the tagged commit,
+    /// the tagger and the tag's date. A key in several tag messages is one finding, from the
+    /// oldest tag.
+    fn scan_tag_messages(&self, repo: &gix::Repository, outcome: &mut ScanOutcome) {
+        let mut found: HashMap<String, (i64, Finding)> = HashMap::new();
+        for tag in annotated_tags(repo, outcome) {
+            let mut o = scan::scan_bytes(
+                self.detector,
+                TAG_MESSAGE_PATH,
+                &tag.message,
+                self.limits,
+                0,
+            );
+            for mut finding in first_of_each_key(std::mem::take(&mut o.findings)) {
+                finding.commit = Some(CommitInfo {
+                    sha: tag.target.to_string(),
+                    author: tag.tagger.clone(),
+                    date: tag.date.clone(),
+                    count: 1,
+                });
+                match found.get_mut(&finding.fingerprint) {
+                    Some((time, kept)) => {
+                        if let Some(c) = kept.commit.as_mut() {
+                            c.count += 1;
+                        }
+                        if tag.time < *time {
+                            let count = kept.commit.as_ref().map_or(1, |c| c.count);
+                            if let Some(c) = finding.commit.as_mut() {
+                                c.count = count;
+                            }
+                            *kept = finding;
+                            *time = tag.time;
+                        }
+                    }
+                    None => {
+                        found.insert(finding.fingerprint.clone(), (tag.time, finding));
+                    }
+                }
+            }
+            o.summary.files_scanned = 0;
+            o.summary.files_skipped = 0;
+            merge_outcome(outcome, o);
+        }
+        outcome
+            .findings
+            .extend(found.into_values().map(|(_, finding)| finding));
+    }
+}
+
+/// An annotated tag's message and who made it.
+struct TagMessage {
+    /// The object the tag points at, tags peeled (a commit, usually).
+    target: ObjectId,
+    tagger: String,
+    date: String,
+    time: i64,
+    message: BString,
+}
+
+/// Every annotated tag under `refs/tags`, tags of tags included.
+fn annotated_tags(repo: &gix::Repository, outcome: &mut ScanOutcome) -> Vec<TagMessage> {
+    let mut out = Vec::new();
+    let Ok(platform) = repo.references() else {
+        return out;
+    };
+    let Ok(tags) = platform.tags() else {
+        return out;
+    };
+    let mut seen = HashSet::new();
+    for r in tags.flatten() {
+        let mut id = r.id().detach();
+        // a tag may point at another tag: each message in the chain is read
+        while seen.insert(id) {
+            let object = match repo.find_object(id) {
+                Ok(o) if o.kind == gix::object::Kind::Tag => o,
+                Ok(_) => break,
+                Err(e) => {
+                    unreadable(outcome, "", &id, &describe(&e));
+                    break;
+                }
+            };
+            let tag = match gix::objs::TagRef::from_bytes(&object.data, repo.object_hash()) {
+                Ok(t) => t,
+                Err(e) => {
+                    unreadable(outcome, "", &id, &describe(&e));
+                    break;
+                }
+            };
+            let tagger = tag.tagger().ok().flatten();
+            let (tagger_name, date, time) = tagger.map_or_else(
+                || (String::new(), String::new(), 0),
+                |t| {
+                    let name = t.name.trim().to_str_lossy().into_owned();
+                    let email = t.email.trim().to_str_lossy().into_owned();
+                    let date = t
+                        .time()
+                        .ok()
+                        .and_then(|d| d.format(gix::date::time::format::ISO8601_STRICT).ok())
+                        .unwrap_or_else(|| t.time.to_owned());
+                    let who = if email.is_empty() {
+                        name
+                    } else {
+                        format!("{name} <{email}>")
+                    };
+                    (who, date, t.seconds())
+                },
+            );
+            let target = tag.target();
+            let peeled = repo
+                .find_object(target)
+                .ok()
+                .and_then(|o| o.peel_tags_to_end().ok())
+                .map_or(target, |o| o.id);
+            let message = tag.message.to_owned();
+            out.push(TagMessage {
+                target: peeled,
+                tagger: tagger_name,
+                date,
+                time,
+                message,
+            });
+            id = target;
+        }
+    }
+    out
 }
 
 /// Adds a finding to those already placed: one per key and path, from the oldest commit,
