@@ -249,12 +249,15 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 #[allow(clippy::print_stdout)]
 fn rules_command(cmd: &RulesCommand) -> Result<Exit> {
     match cmd {
-        RulesCommand::List => {
-            let all = rules::builtin();
+        RulesCommand::List { config } => {
+            let config = crate::config::load(Path::new("."), config.as_deref())?;
+            let all = with_extra_rules(&config.rules);
             let id_width = all.iter().map(|r| r.id.len()).max().unwrap_or(0);
             let kind_width = all.iter().map(|r| r.kind.label().len()).max().unwrap_or(0);
             for r in &all {
-                let role = if r.role == rules::Role::Pair {
+                let role = if config.disabled_rules.contains(&r.id) {
+                    " (disabled by the configuration)"
+                } else if r.role == rules::Role::Pair {
                     " (paired, not reported alone)"
                 } else {
                     ""
@@ -269,8 +272,9 @@ fn rules_command(cmd: &RulesCommand) -> Result<Exit> {
             }
             Ok(Exit::Clean)
         }
-        RulesCommand::Explain { id } => {
-            let all = rules::builtin();
+        RulesCommand::Explain { id, config } => {
+            let config = crate::config::load(Path::new("."), config.as_deref())?;
+            let all = with_extra_rules(&config.rules);
             let Some(r) = all.iter().find(|r| &r.id == id) else {
                 let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
                 bail!("no rule {id:?}; the rules are: {}", ids.join(", "));

@@ -30,12 +30,20 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// One line per rule: id, key kind, severity.
-    List,
+    /// One line per rule: id, key kind, severity. The built-in rules and those of the
+    /// configuration's rule files.
+    List {
+        /// Configuration file (default: the nearest `.vippsleaks.toml` from here).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// What a rule detects, its examples and how to fix what it finds.
     Explain {
         /// The rule id.
         id: String,
+        /// Configuration file (default: the nearest `.vippsleaks.toml` from here).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Check rule files: they parse, ids are unique, every example is found and no negative
     /// example is.

@@ -159,6 +159,56 @@ fn check_passes_a_good_rule_file() {
 }
 
 #[test]
+fn list_and_explain_show_the_configuration_s_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("acme.toml"),
+        user_rule(
+            "examples = [\"# vipps\\nACME_SECRET_TOKEN=JQRLN+uOCGl5jSVYMgXJ2g==\"]\n\
+             negative_examples = [\"# vipps\\nACME_SECRET_TOKEN=${ACME_SECRET_TOKEN}\"]",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join(".vippsleaks.toml"),
+        "rule-files = [\"acme.toml\"]\ndisable-rules = [\"azure-apim-subscription-key\"]\n",
+    )
+    .unwrap();
+
+    let (code, stdout, stderr) = run(&["rules", "list"], dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), rules::builtin().len() + 1);
+    assert!(
+        stdout.lines().any(|l| l.starts_with("acme-vipps-token")),
+        "{stdout}"
+    );
+    let apim = stdout
+        .lines()
+        .find(|l| l.starts_with("azure-apim-subscription-key"))
+        .unwrap();
+    assert!(apim.contains("disabled"), "{apim}");
+
+    let (code, stdout, _) = run(&["rules", "explain", "acme-vipps-token"], dir.path());
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("acme-vipps-token: "), "{stdout}");
+
+    // from elsewhere, with --config
+    let config = dir.path().join(".vippsleaks.toml");
+    let (code, stdout, _) = run(
+        &[
+            "rules",
+            "explain",
+            "acme-vipps-token",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        Path::new("."),
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("ACME_SECRET_TOKEN"), "{stdout}");
+}
+
+#[test]
 fn check_fails_on_examples_that_do_not_hold() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
