@@ -153,6 +153,14 @@ pub fn emit(
         color,
         repository,
     };
+    // the extra reports first: a file that cannot be written fails the run before stdout is used
+    let plain = Report {
+        color: false,
+        ..report
+    };
+    for (format, path) in &out.also {
+        write_report(&plain, *format, Some(path), false)?;
+    }
     match write_report(&report, out.format, out.output.as_deref(), out.quiet) {
         // a reader that stopped early (`| head`) is not an error: the scan's status stands
         Err(e) if is_broken_pipe(&e) => {}

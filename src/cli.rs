@@ -78,6 +78,27 @@ pub struct OutputArgs {
     /// No summary line and no per-file errors on standard error.
     #[arg(long, short = 'q', help_heading = "Output")]
     pub quiet: bool,
+    /// Also write the report in FORMAT to FILE, from the same scan (repeatable):
+    /// `--also sarif=out.sarif --also markdown=summary.md`.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_also, help_heading = "Output")]
+    pub also: Vec<(Format, PathBuf)>,
+}
+
+fn parse_also(s: &str) -> Result<(Format, PathBuf), String> {
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=FILE, got {s:?}"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_owned()))
+            .collect();
+        format!("unknown format {format:?}; one of {}", names.join(", "))
+    })?;
+    if file.is_empty() {
+        return Err(format!("no file after {format:?}="));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 /// Suppression and configuration options shared by every scanning command.

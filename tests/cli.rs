@@ -227,3 +227,45 @@ fn output_file_is_written_and_unwritable_output_exits_2() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn one_scan_writes_extra_reports_with_also() {
+    let dir = leaky_dir();
+    let out_dir = tempfile::tempdir().unwrap();
+    let sarif = out_dir.path().join("report.sarif");
+    let summary = out_dir.path().join("summary.md");
+    let assert = vippsleaks()
+        .args(["scan", "--format", "github", "--also"])
+        .arg(format!("sarif={}", sarif.display()))
+        .arg("--also")
+        .arg(format!("markdown={}", summary.display()))
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert_eq!(stdout.matches("::error ").count(), 2, "{stdout}");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains("client_secret") && summary.contains("| 5 |"),
+        "{summary}"
+    );
+    for text in [&stdout, &summary, &sarif.to_string()] {
+        assert!(!text.contains(SECRET) && !text.contains(SUB_KEY));
+    }
+
+    // a bad format or an unwritable file is an error, and nothing is left behind
+    vippsleaks()
+        .args(["scan", "--also", "yaml=x.yaml"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown format"));
+    vippsleaks()
+        .args(["scan", "--also", "sarif=/definitely/not/here/r.sarif"])
+        .arg(dir.path())
+        .assert()
+        .code(2);
+}
