@@ -335,10 +335,19 @@ impl Detector {
     ) -> Option<(&'r Rule, Evidence)> {
         let mut evidence = None;
         for rule in &self.rules {
-            if rule.shape != c.shape || rule.forbid_words.iter().any(|w| c.name.has(w)) {
+            if rule.shape != c.shape {
                 continue;
             }
             let strong_name = rule.names.iter().any(|n| c.name.has_all(n));
+            // `token` in `Vipps:AccessToken:ClientSecret` names the Access Token API, not a token
+            let names_api = |w: &str| w == "token" && strong_name && names_access_token(&c.name);
+            if rule
+                .forbid_words
+                .iter()
+                .any(|w| c.name.has(w) && !names_api(w))
+            {
+                continue;
+            }
             let weak_name = !strong_name && rule.weak_names.iter().any(|n| c.name.has_all(n));
             if !strong_name && !weak_name {
                 continue;
@@ -374,6 +383,13 @@ impl Detector {
         }
         None
     }
+}
+
+/// The name holds `access` right before `token`: the Access Token API.
+fn names_access_token(name: &KeyName) -> bool {
+    name.words
+        .windows(2)
+        .any(|w| w[0] == "access" && w[1] == "token")
 }
 
 /// Words that say nothing about which service a key belongs to.
