@@ -362,8 +362,10 @@ impl Detector {
             let ok = match rule.evidence {
                 EvidenceNeed::Any => ev != Evidence::Foreign || rule.role == Role::Pair,
                 // a password beside a GUID username is a client_id/client_secret pair (Postman
-                // Basic auth, `VIPPS_USERNAME`/`VIPPS_PASSWORD`) once the file is about Vipps
-                EvidenceNeed::Vipps if weak_name && ev >= Evidence::File && paired_user(c, all) => {
+                // Basic auth, `VIPPS_USERNAME`/`VIPPS_PASSWORD`) when Vipps is close by
+                EvidenceNeed::Vipps
+                    if weak_name && ev >= Evidence::Medium && paired_user(c, all) =>
+                {
                     true
                 }
                 // `secret` or `key` alone may lean on Vipps text close by; with another word
