@@ -493,8 +493,22 @@ fn related(text: &Text, a: &Assignment, pairs: &[(KeyKind, &Candidate)]) -> Vec<
     if let Some(user) = &a.basic_user {
         out.push(Related::new(KeyKind::ClientId, text, a.start, a.end, user));
     }
+    // a secret named by position (`id:secret`, `auth=(id, secret)`): the GUID before it
+    let id = a.name.trim();
+    let positional = shape::is_guid(id)
+        .then(|| {
+            let line_start = text.line_start(a.line);
+            text.text
+                .get(line_start..a.start)
+                .and_then(|before| before.rfind(id))
+                .map(|at| line_start + at)
+        })
+        .flatten();
+    if let Some(at) = positional {
+        out.push(Related::new(KeyKind::ClientId, text, at, at + id.len(), id));
+    }
     for kind in [KeyKind::ClientId, KeyKind::MerchantSerialNumber] {
-        if a.basic_user.is_some() && kind == KeyKind::ClientId {
+        if (a.basic_user.is_some() || positional.is_some()) && kind == KeyKind::ClientId {
             continue;
         }
         let nearest = near_lines(pairs, |(_, c)| c.assignment.line, a.line, 12)
