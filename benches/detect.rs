@@ -126,6 +126,38 @@ fn hex32s(n: usize) -> String {
     s
 }
 
+/// `n` Base64 values, one per line and none named, under one secret-like name (a certificate
+/// bundle or a list of digests in a file about Vipps): every line is a candidate value.
+fn base64_lines(n: usize) -> String {
+    let mut rng = Rng(0x5EED_0006);
+    let mut s = String::from("vipps_client_secret:\n");
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for _ in 0..n {
+        for _ in 0..27 {
+            s.push(alphabet[(rng.next() % 64) as usize] as char);
+        }
+        s.push_str("=\n");
+    }
+    s
+}
+
+/// A log of calls to the Vipps API, each with its host and a subscription key: every line is a
+/// finding, so this measures what a finding costs (its environment, pairing and context).
+fn vipps_call_log(lines: usize) -> String {
+    let mut rng = Rng(0x5EED_0007);
+    let mut s = String::new();
+    for i in 0..lines {
+        let host = if i % 2 == 0 { "api" } else { "apitest" };
+        s.push_str(&format!(
+            "POST https://{host}.vipps.no/epayment/v1/payments Ocp-Apim-Subscription-Key: {} \
+             Merchant-Serial-Number: 223344 X-Request-Id: {}\n",
+            rng.hex(32),
+            rng.guid()
+        ));
+    }
+    s
+}
+
 fn text(s: String) -> Text {
     decode::decode(s.as_bytes()).unwrap_or_else(|| unreachable!("synthetic input is text"))
 }
@@ -161,6 +193,16 @@ fn million_guids(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn million_hex32(bencher: divan::Bencher) {
     run_detect(bencher, || hex32s(1_000_000));
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn million_base64_lines(bencher: divan::Bencher) {
+    run_detect(bencher, || base64_lines(1_000_000));
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn vipps_call_log_50k_findings(bencher: divan::Bencher) {
+    run_detect(bencher, || vipps_call_log(50_000));
 }
 
 /// Decoding and detection together, as a scan does it for one file.

@@ -312,6 +312,41 @@ fn nearest(text: &Text, offsets: &[usize], offset: usize) -> Option<(usize, usiz
         .min()
 }
 
+/// The environment of the host nearest to `offset`, by lines and then by bytes. `hosts` is in
+/// offset order, so the search starts beside `offset` and stops, on each side, at the first host
+/// further away in lines than the best so far.
+fn nearest_host(
+    text: &Text,
+    hosts: &[(usize, Environment)],
+    offset: usize,
+) -> Option<Environment> {
+    let line = text.line_of(offset);
+    let key = |o: usize| (text.line_of(o).abs_diff(line), o.abs_diff(offset));
+    let i = hosts.partition_point(|(o, _)| *o < offset);
+    let mut best: Option<((usize, usize), Environment)> = None;
+    let mut consider = |&(o, env): &(usize, Environment)| {
+        let k = key(o);
+        if best.is_some_and(|(b, _)| k.0 > b.0) {
+            return false;
+        }
+        if best.is_none_or(|(b, _)| k < b) {
+            best = Some((k, env));
+        }
+        true
+    };
+    for h in hosts[..i].iter().rev() {
+        if !consider(h) {
+            break;
+        }
+    }
+    for h in &hosts[i..] {
+        if !consider(h) {
+            break;
+        }
+    }
+    best.map(|(_, env)| env)
+}
+
 impl FileContext {
     pub fn mentions_vipps(&self) -> bool {
         self.path_vipps || !self.vipps.is_empty()
@@ -362,14 +397,8 @@ impl FileContext {
         if let Some(env) = env_from_words(&name.words) {
             return env;
         }
-        let host = self.hosts.iter().min_by_key(|(o, _)| {
-            (
-                text.line_of(*o).abs_diff(text.line_of(offset)),
-                o.abs_diff(offset),
-            )
-        });
-        if let Some((_, env)) = host {
-            return *env;
+        if let Some(env) = nearest_host(text, &self.hosts, offset) {
+            return env;
         }
         env_from_words(&self.path_words).unwrap_or(Environment::Unknown)
     }

@@ -285,7 +285,7 @@ fn piece(
     let name = match bound {
         Some(n) if !is_filler(&n) => Some(n),
         _ => name_from_lines_above(text, line, s, start)
-            .or_else(|| name_ending_line_above(text, line, s, start)),
+            .or_else(|| name_ending_line_above(text, line, s, start, could_name)),
     };
     let Some(name) = name else {
         return;
@@ -636,7 +636,13 @@ fn name_from_lines_above(text: &Text, line: usize, s: &str, start: usize) -> Opt
 
 /// A value alone at the start of its line, named at the end of the line above:
 /// `"ClientSecret":` / `"..."` in wrapped JSON, `clientSecret:` / `'...',` in code.
-fn name_ending_line_above(text: &Text, line: usize, s: &str, start: usize) -> Option<String> {
+fn name_ending_line_above(
+    text: &Text,
+    line: usize,
+    s: &str,
+    start: usize,
+    could_name: &dyn Fn(&str) -> bool,
+) -> Option<String> {
     if line == 0
         || !s[..start]
             .bytes()
@@ -645,11 +651,20 @@ fn name_ending_line_above(text: &Text, line: usize, s: &str, start: usize) -> Op
         return None;
     }
     let above = text.line(line - 1).trim_end();
-    if !above.ends_with([':', '=', '>']) || above.ends_with("::") {
+    // `name =` with a space: a line ending in `X=` is more likely Base64 padding than a name
+    let assigns = above.ends_with(" =") || above.ends_with("\t=");
+    if !(above.ends_with([':', '>']) || assigns) || above.ends_with("::") || above.len() > 200 {
         return None;
     }
-    let (name, _) = bind_once(above.as_bytes(), above.len(), true)?;
-    (!is_filler(&name)).then_some(name)
+    let (name, at) = bind_once(above.as_bytes(), above.len(), true)?;
+    // the line above is the name alone (`"ClientSecret":`, `secret =`, `<Secret>`), and the name
+    // is not itself a value (a list of Base64 digests)
+    let lead = &above[..at];
+    let alone = lead
+        .bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'"' | b'\'' | b'<' | b'-'));
+    (alone && !is_filler(&name) && could_name(&name) && shape::classify(&name).is_none())
+        .then_some(name)
 }
 
 /// Base64 of a text document (several lines or `key=value` pairs): its decoded text.
