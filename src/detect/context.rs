@@ -315,11 +315,7 @@ fn nearest(text: &Text, offsets: &[usize], offset: usize) -> Option<(usize, usiz
 /// The environment of the host nearest to `offset`, by lines and then by bytes. `hosts` is in
 /// offset order, so the search starts beside `offset` and stops, on each side, at the first host
 /// further away in lines than the best so far.
-fn nearest_host(
-    text: &Text,
-    hosts: &[(usize, Environment)],
-    offset: usize,
-) -> Option<Environment> {
+fn nearest_host(text: &Text, hosts: &[(usize, Environment)], offset: usize) -> Option<Environment> {
     let line = text.line_of(offset);
     let key = |o: usize| (text.line_of(o).abs_diff(line), o.abs_diff(offset));
     let i = hosts.partition_point(|(o, _)| *o < offset);

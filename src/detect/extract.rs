@@ -5,6 +5,7 @@
 //! JSON strings are unescaped first, percent-encoded values decoded, YAML values split over
 //! lines joined, and SQL `INSERT` values named by their columns.
 
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -48,7 +49,7 @@ pub struct Assignment {
 
 /// Finds every assignment of a value that has the shape of a key.
 pub fn assignments(text: &Text) -> Vec<Assignment> {
-    assignments_named(text, &|_| true, &|_| None)
+    assignments_named(text, &|_| true, &|_| None, &[])
 }
 
 /// For a long line, the byte spans of the words a key name could hold; `None` to tokenise it
@@ -97,7 +98,13 @@ pub fn assignments_named(
     text: &Text,
     could_name: &dyn Fn(&str) -> bool,
     anchors: Anchors,
+    defer: &[Shape],
 ) -> Vec<Assignment> {
+    let pass = Pass {
+        could_name,
+        defer,
+        deferred: RefCell::new(Vec::new()),
+    };
     let mut out = Vec::new();
     let mut continued = Vec::new();
     joined_values(text, &mut out, &mut continued);
@@ -107,26 +114,25 @@ pub fn assignments_named(
         if continued.binary_search(&line).is_ok() {
             continue;
         }
-        let raw = text.line(line);
-        if raw.len() < 4 {
-            continue;
-        }
-        let line_start = text.line_start(line);
-        let spans = match (raw.len() > LONG_LINE).then(|| anchors(raw)).flatten() {
-            Some(found) => windows(raw, &found),
-            None => vec![(0, raw.len())],
+        read_line(text, line, anchors, &pass, &mut out);
+    }
+    // Values of deferred shapes are read where a value that could be reported stands within
+    // pairing distance, and only there.
+    let mut deferred = pass.deferred.take();
+    if !deferred.is_empty() && !out.is_empty() {
+        deferred.dedup();
+        let mut near: Vec<usize> = out.iter().map(|a| a.line).collect();
+        near.sort_unstable();
+        near.dedup();
+        let all = Pass {
+            could_name,
+            defer: &[],
+            deferred: RefCell::new(Vec::new()),
         };
-        for (from, to) in spans {
-            let part = &raw[from..to];
-            let base = line_start + from;
-            let unescaped = part
-                .contains('\\')
-                .then(|| unescape(part))
-                .filter(|(norm, _)| norm != part);
-            if let Some((norm, map)) = unescaped {
-                tokens(text, line, base, &norm, Some(&map), could_name, &mut out);
-            } else {
-                tokens(text, line, base, part, None, could_name, &mut out);
+        for line in deferred {
+            let i = near.partition_point(|&l| l + PAIRING_LINES < line);
+            if near.get(i).is_some_and(|&l| l <= line + PAIRING_LINES) {
+                read_line(text, line, anchors, &all, &mut out);
             }
         }
     }
@@ -134,6 +140,46 @@ pub fn assignments_named(
     out.sort_by_key(|a| (a.start, a.end));
     out.dedup_by(|b, a| a.start == b.start && a.end == b.end && a.value == b.value);
     out
+}
+
+/// The furthest a client_id or MSN stands from the secret it is named beside, in lines.
+pub const PAIRING_LINES: usize = 12;
+
+/// What one reading of the lines keeps.
+struct Pass<'a> {
+    /// A cheap test on a raw name: whether it could name a key at all.
+    could_name: &'a dyn Fn(&str) -> bool,
+    /// Shapes whose values are only noted (by line) for now: they matter only beside a value
+    /// that could be reported.
+    defer: &'a [Shape],
+    deferred: RefCell<Vec<usize>>,
+}
+
+/// Tokenises one line (around its anchors when it is long, and unescaped when it holds
+/// backslash escapes).
+fn read_line(text: &Text, line: usize, anchors: Anchors, pass: &Pass, out: &mut Vec<Assignment>) {
+    let raw = text.line(line);
+    if raw.len() < 4 {
+        return;
+    }
+    let line_start = text.line_start(line);
+    let spans = match (raw.len() > LONG_LINE).then(|| anchors(raw)).flatten() {
+        Some(found) => windows(raw, &found),
+        None => vec![(0, raw.len())],
+    };
+    for (from, to) in spans {
+        let part = &raw[from..to];
+        let base = line_start + from;
+        let unescaped = part
+            .contains('\\')
+            .then(|| unescape(part))
+            .filter(|(norm, _)| norm != part);
+        if let Some((norm, map)) = unescaped {
+            tokens(text, line, base, &norm, Some(&map), pass, out);
+        } else {
+            tokens(text, line, base, part, None, pass, out);
+        }
+    }
 }
 
 /// Bytes that can be part of a key value (and of `=` padding and `%XX` escapes).
@@ -159,7 +205,7 @@ fn tokens(
     base: usize,
     s: &str,
     map: Option<&[usize]>,
-    could_name: &dyn Fn(&str) -> bool,
+    pass: &Pass,
     out: &mut Vec<Assignment>,
 ) {
     let b = s.as_bytes();
@@ -193,7 +239,7 @@ fn tokens(
                 if pad_end == run_end {
                     break;
                 }
-                piece(text, line, base, s, map, piece_start, k, could_name, out);
+                piece(text, line, base, s, map, piece_start, k, pass, out);
                 piece_start = pad_end;
                 k = pad_end;
             } else if b[k] == b'%' && s[k..].starts_with("%3D") && is_pad_tail(&s[k..run_end]) {
@@ -202,17 +248,7 @@ fn tokens(
                 k += 1;
             }
         }
-        piece(
-            text,
-            line,
-            base,
-            s,
-            map,
-            piece_start,
-            run_end,
-            could_name,
-            out,
-        );
+        piece(text, line, base, s, map, piece_start, run_end, pass, out);
     }
 }
 
@@ -229,9 +265,10 @@ fn piece(
     map: Option<&[usize]>,
     start: usize,
     end: usize,
-    could_name: &dyn Fn(&str) -> bool,
+    pass: &Pass,
     out: &mut Vec<Assignment>,
 ) {
+    let could_name = pass.could_name;
     let len = end - start;
     if len < 4 {
         return;
@@ -269,11 +306,16 @@ fn piece(
             },
         )
     };
-    if shape::classify(&value).is_none() && shape::decode_inner(&value).is_none() {
+    let shape = shape::classify(&value);
+    if shape.is_none() && shape::decode_inner(&value).is_none() {
         return;
     }
     let b = s.as_bytes();
     if !ends_value(&b[end..]) {
+        return;
+    }
+    if shape.is_some_and(|s| pass.defer.contains(&s)) {
+        pass.deferred.borrow_mut().push(line);
         return;
     }
     let bound = header_name_after(b, end).or_else(|| bind(s, start));

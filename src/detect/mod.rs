@@ -16,7 +16,7 @@ use crate::decode::Text;
 use crate::finding::{Finding, Related};
 use crate::rules::{Context, EvidenceNeed, KeyKind, Role, Rule};
 use context::{Environment, Evidence, Matchers};
-use extract::{Assignment, Via};
+use extract::{Assignment, PAIRING_LINES, Via};
 use shape::Shape;
 use words::KeyName;
 
@@ -41,6 +41,9 @@ pub struct Detector {
     prefilter_any_case: AhoCorasick,
     /// Words of every rule's names: a name with none of them (in any case) names no key.
     name_words: AhoCorasick,
+    /// Value shapes that only pair rules take (a client_id GUID, an MSN): such values matter
+    /// only beside a value that could be reported.
+    pair_only_shapes: Vec<Shape>,
     /// The longer of those words, with `basic` and the Vipps names: the
     /// places a long line is tokenised around.
     anchors: AhoCorasick,
@@ -136,8 +139,20 @@ impl Detector {
             .ascii_case_insensitive(true)
             .build(&words)
             .unwrap_or_else(|e| unreachable!("name words: {e}"));
+        let mut pair_only_shapes: Vec<Shape> = rules
+            .iter()
+            .filter(|r| r.role == Role::Pair)
+            .map(|r| r.shape)
+            .filter(|s| {
+                !rules
+                    .iter()
+                    .any(|r| r.role == Role::Report && r.shape == *s)
+            })
+            .collect();
+        pair_only_shapes.dedup();
         Detector {
             rules,
+            pair_only_shapes,
             matchers: Matchers::new(context),
             prefilter,
             prefilter_any_case,
@@ -176,11 +191,14 @@ impl Detector {
     /// The ids of the rules that match anything in `text` (pair rules included): for checking
     /// a rule's examples.
     pub fn matches_in(&self, text: &Text) -> Vec<String> {
-        let assignments =
-            extract::assignments_named(text, &|n| self.name_words.is_match(n), &|line| {
-                Some(self.anchor_spans(line))
-            });
+        let assignments = extract::assignments_named(
+            text,
+            &|n| self.name_words.is_match(n),
+            &|line| Some(self.anchor_spans(line)),
+            &[],
+        );
         let ctx = self.matchers.scan("example", text);
+        // every assignment: a pair rule's examples have no secret beside them
         let candidates: Vec<Candidate> = assignments
             .iter()
             .filter_map(|a| self.candidate(a))
@@ -202,10 +220,12 @@ impl Detector {
         if !self.may_contain(path, text.text.as_bytes()) {
             return Vec::new();
         }
-        let mut assignments =
-            extract::assignments_named(text, &|n| self.name_words.is_match(n), &|line| {
-                Some(self.anchor_spans(line))
-            });
+        let mut assignments = extract::assignments_named(
+            text,
+            &|n| self.name_words.is_match(n),
+            &|line| Some(self.anchor_spans(line)),
+            &self.pair_only_shapes,
+        );
         let mut findings = Vec::new();
         // Base64-encoded documents are scanned as files of their own and reported on the line
         // of their encoded form.
@@ -225,8 +245,8 @@ impl Detector {
             return findings;
         }
         let ctx = self.matchers.scan(path, text);
-        let candidates: Vec<Candidate> = assignments
-            .iter()
+        let candidates: Vec<Candidate> = self
+            .worth_analysing(&assignments)
             .filter_map(|a| self.candidate(a))
             .map(|c| qualified_by_section(c, text))
             .collect();
@@ -268,6 +288,35 @@ impl Detector {
             ));
         }
         findings
+    }
+
+    /// The assignments worth turning into candidates: all but those whose value has a shape
+    /// that only pairs, unless a value that could be reported is within pairing distance
+    /// (a file of a million GUIDs holds no key, and costs no analysis per GUID).
+    fn worth_analysing<'a>(
+        &self,
+        assignments: &'a [Assignment],
+    ) -> impl Iterator<Item = &'a Assignment> + 'a {
+        let pair_only = |a: &Assignment| {
+            shape::classify(&a.value).is_some_and(|s| self.pair_only_shapes.contains(&s))
+        };
+        let mut report_lines: Vec<usize> = assignments
+            .iter()
+            .filter(|a| !pair_only(a))
+            .map(|a| a.line)
+            .collect();
+        report_lines.sort_unstable();
+        report_lines.dedup();
+        let shapes = self.pair_only_shapes.clone();
+        assignments.iter().filter(move |a| {
+            let pairs_only = shape::classify(&a.value).is_some_and(|s| shapes.contains(&s));
+            !pairs_only || {
+                let i = report_lines.partition_point(|&l| l + PAIRING_LINES < a.line);
+                report_lines
+                    .get(i)
+                    .is_some_and(|&l| l <= a.line + PAIRING_LINES)
+            }
+        })
     }
 
     fn candidate<'a>(&self, a: &'a Assignment) -> Option<Candidate<'a>> {
@@ -511,9 +560,9 @@ fn related(text: &Text, a: &Assignment, pairs: &[(KeyKind, &Candidate)]) -> Vec<
         if (a.basic_user.is_some() || positional.is_some()) && kind == KeyKind::ClientId {
             continue;
         }
-        let nearest = near_lines(pairs, |(_, c)| c.assignment.line, a.line, 12)
+        let nearest = near_lines(pairs, |(_, c)| c.assignment.line, a.line, PAIRING_LINES)
             .iter()
-            .filter(|(k, c)| *k == kind && c.assignment.line.abs_diff(a.line) <= 12)
+            .filter(|(k, c)| *k == kind && c.assignment.line.abs_diff(a.line) <= PAIRING_LINES)
             .min_by_key(|(_, c)| {
                 (
                     c.assignment.line.abs_diff(a.line),
