@@ -19,7 +19,7 @@ use crate::scan::{ScanError, Summary};
 pub enum Format {
     /// For people: file:line, the key, a masked code frame and the steps to fix it.
     Text,
-    /// One JSON document (see `JsonReport`).
+    /// One JSON document: findings, errors and the summary.
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
