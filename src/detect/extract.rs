@@ -142,6 +142,28 @@ pub fn assignments_named(
     out
 }
 
+/// A file that holds one value and nothing else (a Docker or Kubernetes secret file such as
+/// `secrets/vipps_client_secret`): the file's name, without its extension, names the value.
+pub fn whole_file_value(path: &str, text: &Text) -> Option<Assignment> {
+    let t = text.text.trim();
+    if t.len() < 16 || t.len() > 200 || t.contains(char::is_whitespace) {
+        return None;
+    }
+    shape::classify(t)?;
+    let file = path.rsplit(['/', '\\']).next()?;
+    let stem = file.split('.').next().filter(|s| !s.is_empty())?;
+    let start = text.text.len() - text.text.trim_start().len();
+    Some(Assignment {
+        name: stem.to_owned(),
+        value: t.to_owned(),
+        start,
+        end: start + t.len(),
+        line: text.line_of(start),
+        via: Via::Plain,
+        basic_user: None,
+    })
+}
+
 /// The furthest a client_id or MSN stands from the secret it is named beside, in lines.
 pub const PAIRING_LINES: usize = 12;
 
@@ -669,11 +691,27 @@ fn name_from_lines_above(text: &Text, line: usize, s: &str, start: usize) -> Opt
         .or_else(|| {
             // `variable "vipps_client_secret" { default = "..." }`: the block names the value
             let section = super::context::sections(text, line).into_iter().next()?;
-            section
-                .bytes()
-                .any(|b| b.is_ascii_alphabetic())
-                .then(|| section.to_owned())
+            section_name(section)
         })
+}
+
+/// The name a section's opening line gives it: `"vipps_client_secret": {` and
+/// `variable "vipps_client_secret" {` give `vipps_client_secret`, `[vipps]` gives `vipps`.
+fn section_name(line: &str) -> Option<String> {
+    let t = line
+        .trim()
+        .trim_start_matches(['[', '<'])
+        .trim_end_matches(['{', '[', '(', ' ', '\t', ':', '=', ']', '>']);
+    let name = match t.strip_suffix(['"', '\'']) {
+        Some(inner) => inner.rsplit(['"', '\'']).next().unwrap_or(inner),
+        None => t
+            .rsplit(|c: char| !(c.is_ascii() && is_name_byte(c as u8)))
+            .next()
+            .unwrap_or(t),
+    };
+    name.bytes()
+        .any(|b| b.is_ascii_alphabetic())
+        .then(|| name.to_owned())
 }
 
 /// A value alone at the start of its line, named at the end of the line above:
@@ -1164,6 +1202,31 @@ mod tests {
         ] {
             let got = names(&src);
             assert!(!got.iter().any(|(_, v)| v == SECRET), "{src}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_one_value_is_named_by_its_file_name() {
+        let text = crate::decode::decode(format!("{SECRET}\n").as_bytes()).unwrap();
+        let a = whole_file_value("run/secrets/vipps_client_secret.txt", &text).unwrap();
+        assert_eq!(
+            (a.name.as_str(), a.value.as_str()),
+            ("vipps_client_secret", SECRET)
+        );
+        let two = crate::decode::decode(format!("{SECRET} {SECRET}\n").as_bytes()).unwrap();
+        assert!(whole_file_value("vipps_client_secret", &two).is_none());
+        assert!(whole_file_value(".env", &text).is_none());
+    }
+
+    #[test]
+    fn sections_name_the_values_inside() {
+        for (line, want) in [
+            ("  \"vipps_client_secret\": {", "vipps_client_secret"),
+            ("variable \"vipps_client_secret\" {", "vipps_client_secret"),
+            ("[vipps]", "vipps"),
+            ("vipps:", "vipps"),
+        ] {
+            assert_eq!(section_name(line).as_deref(), Some(want), "{line}");
         }
     }
 

@@ -226,6 +226,11 @@ impl Detector {
             &|line| Some(self.anchor_spans(line)),
             &self.pair_only_shapes,
         );
+        if let Some(a) = extract::whole_file_value(path, text)
+            && !assignments.iter().any(|x| x.start == a.start)
+        {
+            assignments.push(a);
+        }
         let mut findings = Vec::new();
         // Base64-encoded documents are scanned as files of their own and reported on the line
         // of their encoded form.
