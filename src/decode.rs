@@ -1,8 +1,8 @@
 //! Decoding: raw bytes to text with line numbers of the original file.
 //!
-//! UTF-8 (with or without BOM), UTF-16 LE/BE (with a BOM, or recognised by its NUL pattern) and
-//! CRLF all become one text whose line numbers are the original file's. Anything else with NUL
-//! bytes is binary and is not scanned.
+//! UTF-8 (with or without BOM), UTF-16 LE/BE (with a BOM, or recognised by its NUL pattern),
+//! UTF-32 LE/BE with a BOM, and CRLF all become one text whose line numbers are the original
+//! file's. Anything else with NUL bytes is binary and is not scanned.
 
 use encoding_rs::{UTF_16BE, UTF_16LE};
 
@@ -13,6 +13,9 @@ pub enum Encoding {
     Utf8,
     Utf16Le,
     Utf16Be,
+    /// UTF-32 with a BOM (PowerShell's `-Encoding utf32`).
+    Utf32Le,
+    Utf32Be,
 }
 
 /// The text of a file, ready for detection.
@@ -84,6 +87,18 @@ pub fn decode(bytes: &[u8]) -> Option<Text> {
             Encoding::Utf8,
         ));
     }
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE\x00\x00") {
+        return Some(Text::new(
+            utf32(rest, u32::from_le_bytes),
+            Encoding::Utf32Le,
+        ));
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\x00\x00\xFE\xFF") {
+        return Some(Text::new(
+            utf32(rest, u32::from_be_bytes),
+            Encoding::Utf32Be,
+        ));
+    }
     if bytes.starts_with(b"\xFF\xFE") {
         let (text, _) = UTF_16LE.decode_without_bom_handling(&bytes[2..]);
         return Some(Text::new(text.into_owned(), Encoding::Utf16Le));
@@ -134,10 +149,22 @@ fn utf16_without_bom(head: &[u8]) -> Option<Encoding> {
 pub enum Sniff {
     /// UTF-8 (or an 8-bit encoding read as UTF-8): no NUL in the sniffed bytes.
     Utf8,
-    /// UTF-16, with a BOM or recognised by its NULs.
+    /// UTF-16 or UTF-32 with a BOM, or UTF-16 recognised by its NULs.
     Utf16,
     /// NULs that are not UTF-16: not scanned.
     Binary,
+}
+
+/// UTF-32 code units to text; a unit that is no character becomes U+FFFD, a trailing partial
+/// unit is dropped.
+fn utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> String {
+    bytes
+        .chunks_exact(4)
+        .map(|c| {
+            let u = unit([c[0], c[1], c[2], c[3]]);
+            char::from_u32(u).unwrap_or(char::REPLACEMENT_CHARACTER)
+        })
+        .collect()
 }
 
 /// Sniffs the first bytes of a file the way `decode` does.
@@ -145,7 +172,10 @@ pub fn sniff(bytes: &[u8]) -> Sniff {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         return Sniff::Utf8;
     }
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+    if bytes.starts_with(b"\xFF\xFE")
+        || bytes.starts_with(b"\xFE\xFF")
+        || bytes.starts_with(b"\x00\x00\xFE\xFF")
+    {
         return Sniff::Utf16;
     }
     let head = &bytes[..bytes.len().min(SNIFF_LEN)];
@@ -185,6 +215,25 @@ mod tests {
             let t = decode(&utf16le("a=1\r\nb=2\r\n", bom)).unwrap();
             assert_eq!(t.encoding, Encoding::Utf16Le);
             assert_eq!(t.line(1), "b=2");
+        }
+    }
+
+    #[test]
+    fn utf32_with_a_bom() {
+        let text = "a=1\r\nb=\u{f8}2\n";
+        let le: Vec<u8> = [0xFF, 0xFE, 0, 0]
+            .into_iter()
+            .chain(text.chars().flat_map(|c| u32::from(c).to_le_bytes()))
+            .collect();
+        let be: Vec<u8> = [0, 0, 0xFE, 0xFF]
+            .into_iter()
+            .chain(text.chars().flat_map(|c| u32::from(c).to_be_bytes()))
+            .collect();
+        for (bytes, encoding) in [(le, Encoding::Utf32Le), (be, Encoding::Utf32Be)] {
+            assert_eq!(sniff(&bytes), Sniff::Utf16);
+            let t = decode(&bytes).unwrap();
+            assert_eq!(t.encoding, encoding);
+            assert_eq!(t.line(1), "b=\u{f8}2");
         }
     }
 
