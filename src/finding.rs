@@ -116,6 +116,19 @@ impl Related {
     }
 }
 
+/// The lines shown around a finding on 1-based `line`: two before and one after (not the empty
+/// line after a file's last newline), each cut at 400 characters.
+fn context(text: &Text, line: usize) -> Vec<(usize, String)> {
+    let first = line.saturating_sub(2).max(1);
+    let mut last = (line + 1).min(text.line_count());
+    if last > line && last == text.line_count() && text.line(last - 1).is_empty() {
+        last = line;
+    }
+    (first..=last)
+        .map(|l| (l, text.line(l - 1).chars().take(400).collect()))
+        .collect()
+}
+
 fn position(text: &Text, start: usize, end: usize) -> (usize, usize, usize) {
     let line = text.line_of(start);
     let column = text.column_of(start);
@@ -164,11 +177,7 @@ impl Finding {
         related: Vec<Related>,
     ) -> Self {
         let (line, column, end_column) = position(text, start, end);
-        let first = line.saturating_sub(2).max(1);
-        let last = (line + 1).min(text.line_count());
-        let context_lines = (first..=last)
-            .map(|l| (l, text.line(l - 1).chars().take(400).collect()))
-            .collect();
+        let context_lines = context(text, line);
         Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
@@ -203,11 +212,7 @@ impl Finding {
         self.line = line;
         self.column = column;
         self.end_column = end_column;
-        let first = line.saturating_sub(2).max(1);
-        let last = (line + 1).min(text.line_count());
-        self.context_lines = (first..=last)
-            .map(|l| (l, text.line(l - 1).chars().take(400).collect()))
-            .collect();
+        self.context_lines = context(text, line);
         for r in &mut self.related {
             r.line = line;
             r.column = column;
