@@ -61,6 +61,11 @@ const BARE_NAMES: &[(&str, bool)] = &[
 /// Names of other things, in a file about Vipps, with a value of a key's shape.
 const OTHER_NAMES: &[(&str, bool)] = &[
     ("VIPPS_WEBHOOK_SECRET", true),
+    ("KEYCLOAK_CLIENT_SECRET", true),
+    ("FACEBOOK_CLIENT_SECRET", true),
+    ("BANKID_CLIENT_SECRET", true),
+    ("AzureAd:ClientSecret", true),
+    ("spotifyClientSecret", true),
     ("NEXTAUTH_SECRET", true),
     ("VIPPS_ACCESS_TOKEN", true),
     ("VIPPS_CLIENT_ID_HASH", true),

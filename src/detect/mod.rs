@@ -433,6 +433,11 @@ impl Detector {
                 }
                 EvidenceNeed::Vipps if weak_name => ev >= Evidence::SameLine,
                 EvidenceNeed::Vipps if c.positional => ev >= Evidence::Medium,
+                // `KEYCLOAK_CLIENT_SECRET` in a file that also configures Vipps: a word of
+                // another service in the name, so Vipps must be in the name, section or line
+                EvidenceNeed::Vipps if names_something_else(&c.name, rule) => {
+                    ev >= Evidence::SameLine
+                }
                 EvidenceNeed::Vipps => ev >= Evidence::File,
                 EvidenceNeed::NotVipps => ev <= Evidence::None,
             };
@@ -482,6 +487,108 @@ const NEUTRAL_WORDS: &[&str] = &[
     "x",
     "ocp",
 ];
+
+/// Words a key name may hold besides the rule's own without naming another service: where a
+/// setting lives in code (`config.client_secret`, `this.clientSecret`) and the Vipps MobilePay
+/// APIs and products (`CHECKOUT_CLIENT_SECRET`, `Ocp-Apim-Subscription-Key-Ecom`).
+const QUALIFIERS_OF_VIPPS: &[&str] = &[
+    "self",
+    "this",
+    "config",
+    "conf",
+    "cfg",
+    "settings",
+    "setting",
+    "options",
+    "opts",
+    "env",
+    "params",
+    "param",
+    "creds",
+    "credentials",
+    "credential",
+    "props",
+    "args",
+    "data",
+    "values",
+    "local",
+    "global",
+    "shared",
+    "common",
+    "current",
+    "new",
+    "old",
+    "next",
+    "main",
+    "default",
+    "checkout",
+    "epayment",
+    "ecom",
+    "ecommerce",
+    "recurring",
+    "login",
+    "partner",
+    "psp",
+    "payment",
+    "payments",
+    "pay",
+    "merchant",
+    "access",
+    "token",
+    "at",
+    "order",
+    "orders",
+    "management",
+    "report",
+    "qr",
+    "agreement",
+    "agreements",
+    "charge",
+    "invoice",
+    "sales",
+    "unit",
+    "staging",
+    "stage",
+    "development",
+    "testing",
+    "qa",
+    "demo",
+    "sandbox",
+    "acc",
+    "mt",
+    "pre",
+    "vmp",
+    "secret",
+    "key",
+    "client",
+    "password",
+    "api",
+    "get",
+    "set",
+    "is",
+    "of",
+    "for",
+    "to",
+    "and",
+    "s",
+];
+
+/// The name holds a word that is none of the rule's, no neutral word and no word of where a
+/// Vipps setting lives: it names another service's key (`FACEBOOK_CLIENT_SECRET`).
+fn names_something_else(name: &KeyName, rule: &Rule) -> bool {
+    name.words.iter().any(|w| {
+        let w = w.as_str();
+        !(NEUTRAL_WORDS.contains(&w)
+            || QUALIFIERS_OF_VIPPS.contains(&w)
+            || w.bytes().all(|b| b.is_ascii_digit())
+            || context::is_vipps_word(w)
+            || rule.names.iter().chain(&rule.weak_names).any(|n| {
+                n.iter().any(|x| {
+                    x == w || x.strip_suffix('s') == Some(w) || w.strip_suffix('s') == Some(x)
+                })
+            }))
+    })
+}
 
 /// The name is a weak name of `rule` and nothing more (`secret`, `@secret`, `secret_test`,
 /// `PrimaryKey`).
