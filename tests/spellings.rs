@@ -50,6 +50,8 @@ const KEY_NAMES: &[&str] = &[
 /// Names that need Vipps around them (the official samples use these).
 const BARE_NAMES: &[(&str, bool)] = &[
     ("CLIENT_SECRET", true),
+    ("SHOP_CLIENT_SECRET", true),
+    ("CHECKOUT_CLIENT_SECRET", true),
     ("clientSecret", true),
     ("secret", true),
     ("Ocp-Apim-Subscription-Key", false),
