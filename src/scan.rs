@@ -94,6 +94,18 @@ impl ScanOutcome {
         a.files_unreadable += b.files_unreadable;
     }
 
+    /// Counts `path` as unreadable, with the reason.
+    fn note_unreadable(&mut self, path: String, message: String) {
+        self.summary.files_unreadable += 1;
+        self.errors.push(ScanError { path, message });
+    }
+
+    /// Counts `path` as skipped, with the reason.
+    fn note_skipped(&mut self, path: String, message: String) {
+        self.summary.files_skipped += 1;
+        self.errors.push(ScanError { path, message });
+    }
+
     /// Sorts findings by path and position, so output does not depend on thread timing.
     pub fn finish(&mut self) {
         self.findings.sort_by(|a, b| {
@@ -616,35 +628,24 @@ fn scan_archive(
     let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
         Ok(a) => a,
         Err(e) => {
-            outcome.summary.files_unreadable += 1;
-            outcome.errors.push(ScanError {
-                path: path.to_owned(),
-                message: format!("cannot open archive: {e}"),
-            });
+            outcome.note_unreadable(path.to_owned(), format!("cannot open archive: {e}"));
             return outcome;
         }
     };
     let mut unpacked: u64 = 0;
     for i in 0..archive.len() {
         if i >= limits.archive_members {
-            outcome.errors.push(ScanError {
-                path: path.to_owned(),
-                message: format!(
-                    "archive has more than {} members; the rest were not scanned",
-                    limits.archive_members
-                ),
-            });
+            outcome.errors.push(too_many_members(path, limits));
             outcome.summary.files_skipped += (archive.len() - i) as u64;
             break;
         }
-        let mut member = match archive.by_index(i) {
+        let member = match archive.by_index(i) {
             Ok(m) => m,
             Err(e) => {
-                outcome.summary.files_unreadable += 1;
-                outcome.errors.push(ScanError {
-                    path: format!("{path}!/#{i}"),
-                    message: format!("cannot read archive member: {e}"),
-                });
+                outcome.note_unreadable(
+                    format!("{path}!/#{i}"),
+                    format!("cannot read archive member: {e}"),
+                );
                 continue;
             }
         };
@@ -663,35 +664,69 @@ fn scan_archive(
             || size / packed > limits.archive_ratio
             || unpacked + size > limits.archive_bytes
         {
-            outcome.summary.files_skipped += 1;
-            outcome.errors.push(ScanError {
-                path: shown,
-                message: "archive member skipped: over the size, ratio or total unpacked limit"
-                    .into(),
-            });
+            outcome.note_skipped(
+                shown,
+                "archive member skipped: over the size, ratio or total unpacked limit".into(),
+            );
             continue;
         }
+        let budget = (limits.archive_bytes - unpacked).min(limits.max_file_size) + 1;
+        let member = Member {
+            shown,
+            size,
+            reader: member.take(budget),
+        };
+        unpacked += member.scan(detector, limits, depth, &mut outcome);
+    }
+    outcome
+}
+
+/// The error for an archive with more members than `limits` lets a scan read.
+fn too_many_members(path: &str, limits: &Limits) -> ScanError {
+    ScanError {
+        path: path.to_owned(),
+        message: format!(
+            "archive has more than {} members; the rest were not scanned",
+            limits.archive_members
+        ),
+    }
+}
+
+/// One member of an archive, ready to be read (its reader already bounded by the limits).
+struct Member<R> {
+    shown: String,
+    size: u64,
+    reader: R,
+}
+
+impl<R: Read> Member<R> {
+    /// Reads the member and scans it as a file of its own; returns the bytes it unpacked.
+    fn scan(
+        self,
+        detector: &Detector,
+        limits: &Limits,
+        depth: usize,
+        outcome: &mut ScanOutcome,
+    ) -> u64 {
+        let Member {
+            shown,
+            size,
+            mut reader,
+        } = self;
         let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
-        let budget = limits.archive_bytes - unpacked;
-        match (&mut member)
-            .take(budget.min(limits.max_file_size) + 1)
-            .read_to_end(&mut data)
-        {
+        match reader.read_to_end(&mut data) {
             Ok(n) => {
-                unpacked += n as u64;
-                drop(member);
+                // the decompressor goes before the scan
+                drop(reader);
                 outcome.merge(scan_bytes(detector, &shown, &data, limits, depth + 1));
+                n as u64
             }
             Err(e) => {
-                outcome.summary.files_unreadable += 1;
-                outcome.errors.push(ScanError {
-                    path: shown,
-                    message: format!("cannot read archive member: {e}"),
-                });
+                outcome.note_unreadable(shown, format!("cannot read archive member: {e}"));
+                0
             }
         }
     }
-    outcome
 }
 
 /// A gzip stream: one compressed file (`app.env.gz`, shown as `app.env.gz!/app.env`) or a
@@ -713,19 +748,14 @@ fn scan_gzip(
         .take(budget + 1)
         .read_to_end(&mut data);
     if let Err(e) = read {
-        outcome.summary.files_unreadable += 1;
-        outcome.errors.push(ScanError {
-            path: path.to_owned(),
-            message: format!("cannot read gzip stream: {e}"),
-        });
+        outcome.note_unreadable(path.to_owned(), format!("cannot read gzip stream: {e}"));
         return outcome;
     }
     if data.len() as u64 > budget {
-        outcome.summary.files_skipped += 1;
-        outcome.errors.push(ScanError {
-            path: path.to_owned(),
-            message: "compressed file skipped: over the size, ratio or total unpacked limit".into(),
-        });
+        outcome.note_skipped(
+            path.to_owned(),
+            "compressed file skipped: over the size, ratio or total unpacked limit".into(),
+        );
         return outcome;
     }
     if is_tar(&data) {
@@ -762,35 +792,24 @@ fn scan_tar(
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => {
-            outcome.summary.files_unreadable += 1;
-            outcome.errors.push(ScanError {
-                path: path.to_owned(),
-                message: format!("cannot open archive: {e}"),
-            });
+            outcome.note_unreadable(path.to_owned(), format!("cannot open archive: {e}"));
             return outcome;
         }
     };
     let mut unpacked: u64 = 0;
     for (i, entry) in entries.enumerate() {
         if i >= limits.archive_members {
-            outcome.errors.push(ScanError {
-                path: path.to_owned(),
-                message: format!(
-                    "archive has more than {} members; the rest were not scanned",
-                    limits.archive_members
-                ),
-            });
+            outcome.errors.push(too_many_members(path, limits));
             break;
         }
-        let mut entry = match entry {
+        let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 // a damaged header ends the walk: what follows cannot be located
-                outcome.summary.files_unreadable += 1;
-                outcome.errors.push(ScanError {
-                    path: format!("{path}!/#{i}"),
-                    message: format!("cannot read archive member: {e}"),
-                });
+                outcome.note_unreadable(
+                    format!("{path}!/#{i}"),
+                    format!("cannot read archive member: {e}"),
+                );
                 break;
             }
         };
@@ -806,27 +825,18 @@ fn scan_tar(
         );
         let size = entry.size();
         if size > limits.max_file_size || unpacked + size > limits.archive_bytes {
-            outcome.summary.files_skipped += 1;
-            outcome.errors.push(ScanError {
-                path: shown,
-                message: "archive member skipped: over the size or total unpacked limit".into(),
-            });
+            outcome.note_skipped(
+                shown,
+                "archive member skipped: over the size or total unpacked limit".into(),
+            );
             continue;
         }
-        let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
-        match (&mut entry).take(size).read_to_end(&mut data) {
-            Ok(n) => {
-                unpacked += n as u64;
-                outcome.merge(scan_bytes(detector, &shown, &data, limits, depth + 1));
-            }
-            Err(e) => {
-                outcome.summary.files_unreadable += 1;
-                outcome.errors.push(ScanError {
-                    path: shown,
-                    message: format!("cannot read archive member: {e}"),
-                });
-            }
-        }
+        let member = Member {
+            shown,
+            size,
+            reader: entry.take(size),
+        };
+        unpacked += member.scan(detector, limits, depth, &mut outcome);
     }
     outcome
 }

@@ -313,34 +313,16 @@ fn nearest(text: &Text, offsets: &[usize], offset: usize) -> Option<(usize, usiz
 }
 
 /// The environment of the host nearest to `offset`, by lines and then by bytes. `hosts` is in
-/// offset order, so the search starts beside `offset` and stops, on each side, at the first host
-/// further away in lines than the best so far.
+/// offset order, so the nearest is one of the two beside `offset` (the earlier on a tie).
 fn nearest_host(text: &Text, hosts: &[(usize, Environment)], offset: usize) -> Option<Environment> {
     let line = text.line_of(offset);
-    let key = |o: usize| (text.line_of(o).abs_diff(line), o.abs_diff(offset));
     let i = hosts.partition_point(|(o, _)| *o < offset);
-    let mut best: Option<((usize, usize), Environment)> = None;
-    let mut consider = |&(o, env): &(usize, Environment)| {
-        let k = key(o);
-        if best.is_some_and(|(b, _)| k.0 > b.0) {
-            return false;
-        }
-        if best.is_none_or(|(b, _)| k < b) {
-            best = Some((k, env));
-        }
-        true
-    };
-    for h in hosts[..i].iter().rev() {
-        if !consider(h) {
-            break;
-        }
-    }
-    for h in &hosts[i..] {
-        if !consider(h) {
-            break;
-        }
-    }
-    best.map(|(_, env)| env)
+    [i.checked_sub(1), Some(i)]
+        .into_iter()
+        .flatten()
+        .filter_map(|j| hosts.get(j))
+        .min_by_key(|(o, _)| (text.line_of(*o).abs_diff(line), o.abs_diff(offset)))
+        .map(|(_, env)| *env)
 }
 
 impl FileContext {

@@ -116,24 +116,37 @@ pub fn assignments_named(
         }
         read_line(text, line, anchors, &pass, &mut out);
     }
-    // Values of deferred shapes are read where a value that could be reported stands within
-    // pairing distance, and only there.
-    let mut deferred = pass.deferred.take();
-    if !deferred.is_empty() && !out.is_empty() {
-        deferred.dedup();
-        let mut near: Vec<usize> = out.iter().map(|a| a.line).collect();
+    // Values of deferred shapes are kept where a value that could be reported stands within
+    // pairing distance, and only there: lines noted by the tokeniser are read now, values
+    // found by the other readers (tables, SQL, joined YAML) are dropped elsewhere.
+    if !defer.is_empty() {
+        let deferred_shape: Vec<bool> = out
+            .iter()
+            .map(|a| shape::classify(&a.value).is_some_and(|s| defer.contains(&s)))
+            .collect();
+        let mut near: Vec<usize> = out
+            .iter()
+            .zip(&deferred_shape)
+            .filter(|(_, d)| !**d)
+            .map(|(a, _)| a.line)
+            .collect();
         near.sort_unstable();
         near.dedup();
+        let is_near = |line: usize| {
+            let i = near.partition_point(|&l| l + PAIRING_LINES < line);
+            near.get(i).is_some_and(|&l| l <= line + PAIRING_LINES)
+        };
+        let mut kept = deferred_shape.iter();
+        out.retain(|a| kept.next().is_none_or(|d| !*d) || is_near(a.line));
         let all = Pass {
             could_name,
             defer: &[],
             deferred: RefCell::new(Vec::new()),
         };
-        for line in deferred {
-            let i = near.partition_point(|&l| l + PAIRING_LINES < line);
-            if near.get(i).is_some_and(|&l| l <= line + PAIRING_LINES) {
-                read_line(text, line, anchors, &all, &mut out);
-            }
+        let mut deferred = pass.deferred.take();
+        deferred.dedup();
+        for line in deferred.into_iter().filter(|&l| is_near(l)) {
+            read_line(text, line, anchors, &all, &mut out);
         }
     }
     // stable: the SQL column name wins over a name guessed from the line

@@ -250,8 +250,8 @@ impl Detector {
             return findings;
         }
         let ctx = self.matchers.scan(path, text);
-        let candidates: Vec<Candidate> = self
-            .worth_analysing(&assignments)
+        let candidates: Vec<Candidate> = assignments
+            .iter()
             .filter_map(|a| self.candidate(a))
             .map(|c| qualified_by_section(c, text))
             .collect();
@@ -293,35 +293,6 @@ impl Detector {
             ));
         }
         findings
-    }
-
-    /// The assignments worth turning into candidates: all but those whose value has a shape
-    /// that only pairs, unless a value that could be reported is within pairing distance
-    /// (a file of a million GUIDs holds no key, and costs no analysis per GUID).
-    fn worth_analysing<'a>(
-        &self,
-        assignments: &'a [Assignment],
-    ) -> impl Iterator<Item = &'a Assignment> + 'a {
-        let pair_only = |a: &Assignment| {
-            shape::classify(&a.value).is_some_and(|s| self.pair_only_shapes.contains(&s))
-        };
-        let mut report_lines: Vec<usize> = assignments
-            .iter()
-            .filter(|a| !pair_only(a))
-            .map(|a| a.line)
-            .collect();
-        report_lines.sort_unstable();
-        report_lines.dedup();
-        let shapes = self.pair_only_shapes.clone();
-        assignments.iter().filter(move |a| {
-            let pairs_only = shape::classify(&a.value).is_some_and(|s| shapes.contains(&s));
-            !pairs_only || {
-                let i = report_lines.partition_point(|&l| l + PAIRING_LINES < a.line);
-                report_lines
-                    .get(i)
-                    .is_some_and(|&l| l <= a.line + PAIRING_LINES)
-            }
-        })
     }
 
     fn candidate<'a>(&self, a: &'a Assignment) -> Option<Candidate<'a>> {
@@ -594,11 +565,12 @@ fn names_something_else(name: &KeyName, rule: &Rule) -> bool {
             || QUALIFIERS_OF_VIPPS.contains(&w)
             || w.bytes().all(|b| b.is_ascii_digit())
             || context::is_vipps_word(w)
-            || rule.names.iter().chain(&rule.weak_names).any(|n| {
-                n.iter().any(|x| {
-                    x == w || x.strip_suffix('s') == Some(w) || w.strip_suffix('s') == Some(x)
-                })
-            }))
+            || rule
+                .names
+                .iter()
+                .chain(&rule.weak_names)
+                .flatten()
+                .any(|x| words::is_word_or_plural(w, x)))
     })
 }
 
@@ -615,12 +587,14 @@ fn only_neutral_words(name: &KeyName, rule: &Rule) -> bool {
 /// `primary` or `secondary` alone names a subscription key when the section it sits in is
 /// about keys (`"ApiKeys": { "Primary": ... }`, `keys:` / `  secondary: ...`).
 fn qualified_by_section<'a>(mut c: Candidate<'a>, text: &Text) -> Candidate<'a> {
-    let alone = !c.name.has("key")
-        && c.name.has_any(&["primary", "secondary"])
-        && c.name.words.iter().all(|w| {
-            matches!(w.as_str(), "primary" | "secondary") || NEUTRAL_WORDS.contains(&w.as_str())
-        });
-    if c.shape != Shape::Hex32 || !alone {
+    let alone = || {
+        !c.name.has("key")
+            && c.name.has_any(&["primary", "secondary"])
+            && c.name.words.iter().all(|w| {
+                matches!(w.as_str(), "primary" | "secondary") || NEUTRAL_WORDS.contains(&w.as_str())
+            })
+    };
+    if c.shape != Shape::Hex32 || !alone() {
         return c;
     }
     let Some(section) = context::sections(text, c.assignment.line)

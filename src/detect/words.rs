@@ -128,6 +128,11 @@ fn segment(word: &str) -> Option<Vec<&'static str>> {
     best[n].take()
 }
 
+/// `w` is `word` or its plural.
+pub fn is_word_or_plural(w: &str, word: &str) -> bool {
+    w == word || w.strip_suffix('s') == Some(word)
+}
+
 /// A key name split into words, with the questions rules ask of it.
 #[derive(Debug, Clone, Default)]
 pub struct KeyName {
@@ -145,9 +150,7 @@ impl KeyName {
 
     /// The name holds `word`, or its plural (`ApiKeys`, `vipps.secrets`).
     pub fn has(&self, word: &str) -> bool {
-        self.words
-            .iter()
-            .any(|w| w == word || w.strip_suffix('s') == Some(word))
+        self.words.iter().any(|w| is_word_or_plural(w, word))
     }
 
     pub fn has_any(&self, words: &[&str]) -> bool {
