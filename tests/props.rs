@@ -4,6 +4,8 @@
 // A failed unwrap in a test is a failed test: the crate-wide ban is for shipped code.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod synthetic;
+
 use std::io::Write;
 use std::sync::OnceLock;
 
@@ -173,20 +175,6 @@ fn zip_of(members: &[(String, Vec<u8>)]) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
-fn tgz_of(members: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in members {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        b.append_data(&mut header, name, data.as_slice()).unwrap();
-    }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&b.into_inner().unwrap()).unwrap();
-    gz.finish().unwrap()
-}
-
 fn check_outcome(o: &ScanOutcome) -> Result<(), TestCaseError> {
     check_outcome_of(o, "input.zip")
 }
@@ -280,7 +268,7 @@ proptest! {
             .enumerate()
             .map(|(i, (s, raw, hex))| (format!("conf/vipps{i}.env"), seed_file(SEEDS[*s], raw, hex)))
             .collect();
-        let tgz = tgz_of(&members);
+        let tgz = synthetic::gzip(&synthetic::tar_of(&members));
         let limits = Limits::default();
         let intact = scan::scan_bytes(detector(), "input.tgz", &tgz, &limits, 0);
         check_outcome_of(&intact, "input.tgz")?;

@@ -142,17 +142,22 @@ fn user_rule(examples: &str) -> String {
     USER_RULE.replace("{examples}", examples)
 }
 
-#[test]
-fn check_passes_a_good_rule_file() {
-    let dir = tempfile::tempdir().unwrap();
+/// `acme.toml` in `dir`: a user rule whose examples hold.
+fn write_good_rule(dir: &Path) {
     std::fs::write(
-        dir.path().join("acme.toml"),
+        dir.join("acme.toml"),
         user_rule(
             "examples = [\"# vipps\\nACME_SECRET_TOKEN=JQRLN+uOCGl5jSVYMgXJ2g==\"]\n\
              negative_examples = [\"# vipps\\nACME_SECRET_TOKEN=${ACME_SECRET_TOKEN}\"]",
         ),
     )
     .unwrap();
+}
+
+#[test]
+fn check_passes_a_good_rule_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write_good_rule(dir.path());
     let (code, stdout, stderr) = run(&["rules", "check", "acme.toml"], dir.path());
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("1 rule checked"), "{stdout}");
@@ -161,14 +166,7 @@ fn check_passes_a_good_rule_file() {
 #[test]
 fn list_and_explain_show_the_configuration_s_rules() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("acme.toml"),
-        user_rule(
-            "examples = [\"# vipps\\nACME_SECRET_TOKEN=JQRLN+uOCGl5jSVYMgXJ2g==\"]\n\
-             negative_examples = [\"# vipps\\nACME_SECRET_TOKEN=${ACME_SECRET_TOKEN}\"]",
-        ),
-    )
-    .unwrap();
+    write_good_rule(dir.path());
     std::fs::write(
         dir.path().join(".vippsleaks.toml"),
         "rule-files = [\"acme.toml\"]\ndisable-rules = [\"azure-apim-subscription-key\"]\n",

@@ -126,6 +126,9 @@ fn reported(detector: &Detector, path: &str, file: &str, value: &str) -> bool {
         .any(|id| id.starts_with("vipps-"))
 }
 
+/// A comment line that says the file is about Vipps.
+const VIPPS_LINE: &str = "# Vipps MobilePay, https://apitest.vipps.no\n";
+
 fn value(secret: bool) -> String {
     if secret {
         client_secret()
@@ -161,7 +164,6 @@ fn bare_names_are_found_with_vipps_around_them_and_not_without() {
             if path == "request.http" {
                 continue; // its request line already names Vipps
             }
-            let with = format!("# Vipps MobilePay, https://apitest.vipps.no\n{file}");
             if path.ends_with(".json") || path.ends_with(".config") {
                 // these have no comments: the Vipps word is a section around the key
                 let wrapped = if path.ends_with(".json") {
@@ -173,7 +175,7 @@ fn bare_names_are_found_with_vipps_around_them_and_not_without() {
                 if !reported(&detector, path, &wrapped, &v) {
                     wrong.push(format!("{name} in {path} inside a Vipps section: missed"));
                 }
-            } else if !reported(&detector, path, &with, &v) {
+            } else if !reported(&detector, path, &format!("{VIPPS_LINE}{file}"), &v) {
                 wrong.push(format!("{name} in {path} beside Vipps: missed"));
             }
             // an `Ocp-Apim-Subscription-Key` of another API is a generic APIM key, never Vipps
@@ -194,7 +196,7 @@ fn names_of_other_things_are_not_reported() {
     for &(name, secret) in OTHER_NAMES {
         let v = value(secret);
         for (path, file) in formats(name, &v) {
-            let file = format!("# Vipps MobilePay, https://apitest.vipps.no\n{file}");
+            let file = format!("{VIPPS_LINE}{file}");
             let rules = rules_reporting(&detector, path, &file, &v);
             if !rules.is_empty() {
                 wrong.push(format!("{name} in {path}: {rules:?}"));

@@ -100,6 +100,38 @@ pub fn paths(json: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The paths of the errors a JSON report lists.
+pub fn error_paths(json: &serde_json::Value) -> Vec<String> {
+    json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A tar archive of `members` (name, content).
+pub fn tar_of<N: AsRef<str>>(members: &[(N, Vec<u8>)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        b.append_data(&mut header, name.as_ref(), data.as_slice())
+            .unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+/// `data` gzip-compressed.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    w.write_all(data).unwrap();
+    w.finish().unwrap()
+}
+
 pub fn fingerprint(secret: &str) -> String {
     vippsleaks::finding::fingerprint("vipps-client-secret", secret)
 }
